@@ -1,0 +1,45 @@
+import { Schema } from "effect"
+
+/**
+ * Number of decimals TMDB uses for `vote_average`. Averages are computed from integer thousandths, so a value
+ * with more decimals cannot be represented exactly and is rejected.
+ */
+export const VOTE_AVERAGE_SOURCE_DECIMALS = 3
+
+const hasAtMostThreeDecimals = (value: number): boolean => {
+  const thousandths = value * 1000
+  return Math.abs(thousandths - Math.round(thousandths)) < 1e-6
+}
+
+/** A TMDB `vote_average`: a finite number from 0 to 10 with at most three decimals. */
+export const VoteAverage = Schema.Number.pipe(
+  Schema.check(
+    Schema.isFinite(),
+    Schema.isBetween({ minimum: 0, maximum: 10 }),
+    Schema.makeFilter(hasAtMostThreeDecimals, { expected: "a number with at most 3 decimals" })
+  )
+)
+
+/**
+ * One movie of a top-rated page. Only the fields the aggregation needs are kept, and unknown fields are
+ * ignored. `release_date` may be `""`, `null` or missing: such a movie is counted as undated.
+ */
+export const TmdbMovie = Schema.Struct({
+  id: Schema.Int,
+  title: Schema.optional(Schema.String),
+  release_date: Schema.optional(Schema.NullOr(Schema.String)),
+  vote_average: VoteAverage
+})
+export type TmdbMovie = typeof TmdbMovie.Type
+
+/** The envelope of `GET /movie/top_rated`: `{ page, results, total_pages, total_results }`. */
+export const TopRatedPage = Schema.Struct({
+  page: Schema.Int,
+  results: Schema.Array(TmdbMovie),
+  total_pages: Schema.Int,
+  total_results: Schema.Int
+})
+export type TopRatedPage = typeof TopRatedPage.Type
+
+/** Highest page number TMDB serves for list endpoints. It answers HTTP 400 with `status_code` 22 above it. */
+export const MAX_TMDB_PAGE = 500

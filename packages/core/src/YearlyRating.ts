@@ -1,0 +1,56 @@
+import { Schema, SchemaGetter } from "effect"
+import { VoteAverage } from "./TopRatedPage.ts"
+
+/** One row of the yearly table: a release year, the rounded mean `vote_average` and the number of movies. */
+export interface YearlyRating {
+  readonly year: number
+  readonly voteAverage: number
+  readonly quantity: number
+}
+
+/** A four-digit release year. */
+export const Year = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1000, maximum: 9999 })))
+
+/** A number of movies: a positive safe integer. */
+export const Quantity = Schema.Int.pipe(
+  Schema.check(Schema.isBetween({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))
+)
+
+/**
+ * A wire value that is a string matching `pattern` or a JSON number. It decodes to a number checked by
+ * `target`, and always encodes to a string.
+ */
+const numberOnWire = <S extends Schema.Top & { readonly Type: number; readonly Encoded: number }>(
+  pattern: RegExp,
+  expected: string,
+  target: S
+) =>
+  Schema.Union([Schema.String.pipe(Schema.check(Schema.isPattern(pattern, { expected }))), Schema.Number]).pipe(
+    Schema.decodeTo(target, {
+      decode: SchemaGetter.transform((wire: string | number) => Number(wire)),
+      encode: SchemaGetter.transform((value: number) => String(value))
+    })
+  )
+
+/**
+ * One element of the webhook body. Every value is a string on the wire (`{"year": "1990", "vote_average": "8.1",
+ * "quantity": "10"}`), JSON numbers are accepted when decoding, and unknown fields are ignored.
+ */
+export const YearlyRatingWire = Schema.Struct({
+  year: numberOnWire(/^[0-9]{4}$/, "a four-digit year", Year),
+  voteAverage: numberOnWire(
+    /^(10(\.0{1,3})?|[0-9](\.[0-9]{1,3})?)$/,
+    "a decimal from 0 to 10 with at most 3 decimals",
+    VoteAverage
+  ),
+  quantity: numberOnWire(/^[1-9][0-9]*$/, "a positive integer", Quantity)
+}).pipe(Schema.encodeKeys({ voteAverage: "vote_average" }))
+
+const hasDistinctYears = (rows: ReadonlyArray<YearlyRating>): boolean =>
+  new Set(rows.map((row) => row.year)).size === rows.length
+
+/** The webhook body: the bare array of yearly rows, each year at most once. */
+export const YearlyRatingsPayload = Schema.Array(YearlyRatingWire).pipe(
+  Schema.check(Schema.makeFilter(hasDistinctYears, { expected: "each year at most once" }))
+)
+export type YearlyRatingsPayload = typeof YearlyRatingsPayload.Type
