@@ -1,0 +1,249 @@
+import { Config, Duration, Effect, Option, Redacted, Schema } from "effect"
+import type { LogLevel } from "effect"
+
+/** A configuration variable whose value is not allowed. The message names the variable, the value and the rule. */
+export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
+  variable: Schema.String,
+  value: Schema.String,
+  expected: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid ${this.variable}=${this.value}: expected ${this.expected}`
+  }
+}
+
+/** The TMDB credential: a v3 API key (sent as the `api_key` query) or a v4 read access token (sent as Bearer). */
+export type TmdbCredential =
+  | { readonly _tag: "ApiKey"; readonly key: Redacted.Redacted<string> }
+  | { readonly _tag: "AccessToken"; readonly token: Redacted.Redacted<string> }
+
+/** The output format of the logs: `pretty` for people, `json` for one object per line. */
+export type LogFormat = "pretty" | "json"
+
+/** The whole configuration of the host, read from the environment by `loadHostConfig`. */
+export interface HostConfig {
+  /** Unset when neither `TMDB_ACCESS_TOKEN` nor `TMDB_API_KEY` is set: the recorded snapshot is read then. */
+  readonly tmdbCredential: Option.Option<TmdbCredential>
+  readonly tmdbBaseUrl: string
+  readonly tmdbPages: number
+  readonly tmdbLanguage: string
+  readonly tmdbRegion: Option.Option<string>
+  readonly tmdbConcurrency: number
+  readonly jobInterval: Duration.Duration
+  readonly port: number
+  readonly host: string
+  /** Unset means this host's own `/webhooks/yearly-ratings`. */
+  readonly webhookUrl: Option.Option<string>
+  /** Unset means a secret is generated at start-up. */
+  readonly webhookSecret: Option.Option<Redacted.Redacted<string>>
+  /** Unset means an embedded PostgreSQL under `dataDir`. */
+  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  readonly dataDir: string
+  readonly voteAverageDecimals: number
+  readonly logLevel: LogLevel.LogLevel
+  readonly logFormat: LogFormat
+  readonly adminToken: Option.Option<Redacted.Redacted<string>>
+}
+
+/** Default TMDB API root. The host only sends requests there when a TMDB credential is set. */
+export const DEFAULT_TMDB_BASE_URL = "https://api.themoviedb.org/3"
+export const MIN_TMDB_PAGES = 10
+export const MAX_TMDB_PAGES = 500
+export const MAX_TMDB_CONCURRENCY = 20
+export const MIN_JOB_INTERVAL = Duration.seconds(1)
+export const DEFAULT_PORT = 3000
+export const DEFAULT_HOST = "127.0.0.1"
+
+/** Reads a variable as text. An empty value counts as unset, as it does in a `.env` file line `NAME=`. */
+const readVariable = (name: string): Effect.Effect<Option.Option<string>> =>
+  Config.option(Config.String(name)).pipe(Effect.map(Option.filter((value) => value.trim() !== "")), Effect.orDie)
+
+const invalid = (variable: string, value: string, expected: string) =>
+  Effect.fail(new InvalidConfig({ variable, value: JSON.stringify(value), expected }))
+
+/** Like `invalid`, for a secret: the message shows the length of the value, never the value. */
+const invalidSecret = (variable: string, value: string, expected: string) =>
+  Effect.fail(new InvalidConfig({ variable, value: `<redacted, ${value.length} characters>`, expected }))
+
+const parseInteger = (variable: string, fallback: number, minimum: number, maximum: number) =>
+  Effect.flatMap(readVariable(variable), (value) => {
+    if (Option.isNone(value)) return Effect.succeed(fallback)
+    const text = value.value.trim()
+    const number = Number(text)
+    if (!/^[0-9]+$/.test(text) || number < minimum || number > maximum) {
+      return invalid(variable, value.value, `an integer from ${minimum} to ${maximum}`)
+    }
+    return Effect.succeed(number)
+  })
+
+const parseHttpUrl = (variable: string, text: string, options: { readonly secret: boolean }) => {
+  const expected = "an absolute http:// or https:// URL"
+  const fail = options.secret ? invalidSecret : invalid
+  if (!URL.canParse(text)) return fail(variable, text, expected)
+  const url = new URL(text)
+  if (url.protocol !== "http:" && url.protocol !== "https:") return fail(variable, text, expected)
+  return Effect.succeed(text)
+}
+
+const tmdbCredential = Effect.gen(function* () {
+  const token = yield* readVariable("TMDB_ACCESS_TOKEN")
+  const key = yield* readVariable("TMDB_API_KEY")
+  // The v4 token is preferred when both are set, because it stays out of request URLs.
+  if (Option.isSome(token)) {
+    return Option.some<TmdbCredential>({ _tag: "AccessToken", token: Redacted.make(token.value.trim()) })
+  }
+  if (Option.isSome(key)) {
+    const text = key.value.trim()
+    if (!/^[A-Za-z0-9]+$/.test(text)) {
+      return yield* invalidSecret("TMDB_API_KEY", text, "a TMDB v3 API key: letters and digits only")
+    }
+    return Option.some<TmdbCredential>({ _tag: "ApiKey", key: Redacted.make(text) })
+  }
+  return Option.none<TmdbCredential>()
+})
+
+const tmdbBaseUrl = Effect.flatMap(readVariable("TMDB_BASE_URL"), (value) =>
+  Option.isNone(value)
+    ? Effect.succeed(DEFAULT_TMDB_BASE_URL)
+    : Effect.map(parseHttpUrl("TMDB_BASE_URL", value.value.trim(), { secret: false }), (url) => url.replace(/\/+$/, ""))
+)
+
+const tmdbLanguage = Effect.flatMap(readVariable("TMDB_LANGUAGE"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed("en-US")
+  const text = value.value.trim()
+  if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(text)) {
+    return invalid("TMDB_LANGUAGE", value.value, 'an ISO 639-1 language with an optional region, such as "en-US"')
+  }
+  return Effect.succeed(text)
+})
+
+const tmdbRegion = Effect.flatMap(readVariable("TMDB_REGION"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(Option.none<string>())
+  const text = value.value.trim()
+  if (!/^[A-Z]{2}$/.test(text)) {
+    return invalid("TMDB_REGION", value.value, 'an ISO 3166-1 country code in capitals, such as "US"')
+  }
+  return Effect.succeed(Option.some(text))
+})
+
+const jobInterval = Effect.flatMap(readVariable("JOB_INTERVAL"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(Duration.minutes(30))
+  const expected = 'a duration such as "30 minutes", "2 hours" or "90 seconds", of at least 1 second'
+  const text = value.value.trim()
+  if (!/^[0-9]+(\.[0-9]+)?\s+(millis?|seconds?|minutes?|hours?|days?|weeks?)$/.test(text)) {
+    return invalid("JOB_INTERVAL", value.value, expected)
+  }
+  const duration = Duration.fromInput(text as Duration.Input)
+  if (Option.isNone(duration) || Duration.isLessThan(duration.value, MIN_JOB_INTERVAL)) {
+    return invalid("JOB_INTERVAL", value.value, expected)
+  }
+  return Effect.succeed(duration.value)
+})
+
+const host = Effect.flatMap(readVariable("HOST"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(DEFAULT_HOST)
+  const text = value.value.trim()
+  if (!/^[A-Za-z0-9.:-]+$/.test(text)) {
+    return invalid("HOST", value.value, 'a host name or IP address to listen on, such as "127.0.0.1" or "0.0.0.0"')
+  }
+  return Effect.succeed(text)
+})
+
+const webhookUrl = Effect.flatMap(readVariable("WEBHOOK_URL"), (value) =>
+  Option.isNone(value)
+    ? Effect.succeed(Option.none<string>())
+    : Effect.map(parseHttpUrl("WEBHOOK_URL", value.value.trim(), { secret: false }), Option.some)
+)
+
+// The form check mirrors the core's signing: `whsec_` followed by padded standard base64 of a non-empty key.
+const webhookSecret = Effect.flatMap(readVariable("WEBHOOK_SECRET"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(Option.none<Redacted.Redacted<string>>())
+  const text = value.value.trim()
+  const encodedKey = text.startsWith("whsec_") ? text.slice("whsec_".length) : undefined
+  if (
+    encodedKey === undefined ||
+    encodedKey === "" ||
+    !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encodedKey)
+  ) {
+    return invalidSecret(
+      "WEBHOOK_SECRET",
+      text,
+      "whsec_ followed by the standard base64 of a random key of 24 to 64 bytes"
+    )
+  }
+  return Effect.succeed(Option.some(Redacted.make(text)))
+})
+
+const databaseUrl = Effect.flatMap(readVariable("DATABASE_URL"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(Option.none<Redacted.Redacted<string>>())
+  const text = value.value.trim()
+  if (!URL.canParse(text) || !["postgres:", "postgresql:"].includes(new URL(text).protocol)) {
+    return invalidSecret("DATABASE_URL", text, "a postgres:// or postgresql:// connection URL")
+  }
+  return Effect.succeed(Option.some(Redacted.make(text)))
+})
+
+const dataDir = Effect.map(readVariable("DATA_DIR"), (value) =>
+  Option.getOrElse(
+    Option.map(value, (text) => text.trim()),
+    () => ".data"
+  )
+)
+
+const logLevels: Record<string, LogLevel.LogLevel> = {
+  all: "All",
+  trace: "Trace",
+  debug: "Debug",
+  info: "Info",
+  warn: "Warn",
+  warning: "Warn",
+  error: "Error",
+  fatal: "Fatal",
+  none: "None"
+}
+
+const logLevel = Effect.flatMap(readVariable("LOG_LEVEL"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed<LogLevel.LogLevel>("Info")
+  const level = logLevels[value.value.trim().toLowerCase()]
+  if (level === undefined) {
+    return invalid("LOG_LEVEL", value.value, "one of trace, debug, info, warn, error, fatal, all or none")
+  }
+  return Effect.succeed(level)
+})
+
+const logFormat = Effect.flatMap(readVariable("LOG_FORMAT"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed<LogFormat>("pretty")
+  const text = value.value.trim().toLowerCase()
+  if (text !== "pretty" && text !== "json") return invalid("LOG_FORMAT", value.value, "pretty or json")
+  return Effect.succeed<LogFormat>(text)
+})
+
+const adminToken = Effect.map(readVariable("ADMIN_TOKEN"), (value) =>
+  Option.map(value, (text) => Redacted.make(text.trim()))
+)
+
+/**
+ * Reads and checks every variable of the host from the current `ConfigProvider` (the environment by default).
+ * An empty value counts as unset. Fails with `InvalidConfig` on the first value that is not allowed.
+ */
+export const loadHostConfig: Effect.Effect<HostConfig, InvalidConfig> = Effect.gen(function* () {
+  return {
+    tmdbCredential: yield* tmdbCredential,
+    tmdbBaseUrl: yield* tmdbBaseUrl,
+    tmdbPages: yield* parseInteger("TMDB_PAGES", MIN_TMDB_PAGES, MIN_TMDB_PAGES, MAX_TMDB_PAGES),
+    tmdbLanguage: yield* tmdbLanguage,
+    tmdbRegion: yield* tmdbRegion,
+    tmdbConcurrency: yield* parseInteger("TMDB_CONCURRENCY", 4, 1, MAX_TMDB_CONCURRENCY),
+    jobInterval: yield* jobInterval,
+    port: yield* parseInteger("PORT", DEFAULT_PORT, 1, 65535),
+    host: yield* host,
+    webhookUrl: yield* webhookUrl,
+    webhookSecret: yield* webhookSecret,
+    databaseUrl: yield* databaseUrl,
+    dataDir: yield* dataDir,
+    voteAverageDecimals: yield* parseInteger("VOTE_AVERAGE_DECIMALS", 1, 0, 3),
+    logLevel: yield* logLevel,
+    logFormat: yield* logFormat,
+    adminToken: yield* adminToken
+  }
+})
