@@ -1,0 +1,278 @@
+import { Schema } from "effect"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiError,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  OpenApi
+} from "effect/http-api"
+import { RunFailure, RunOutcome } from "./RunReport.ts"
+import { WebhookVerificationReason } from "./WebhookSignature.ts"
+import { Year, YearlyRatingsPayload, YearlyRatingWire } from "./YearlyRating.ts"
+
+// The HTTP contract of the service. It imports no server code, so another app can build a typed client with
+// `HttpApiClient.make(RatingsApi)`. JSON on the wire is snake_case, like the webhook body, and the decoded
+// types are camelCase.
+
+/** Path of the webhook receiver. */
+export const WEBHOOK_PATH = "/webhooks/yearly-ratings"
+
+/** Largest webhook body the receiver reads, in bytes (64 KiB). A larger body is rejected before any hashing. */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024
+
+/** Seconds a client should wait before retrying after a 503, sent as `Retry-After`. */
+export const RETRY_AFTER_SECONDS = 5
+
+/** Default and maximum number of run reports that `GET /runs` returns. */
+export const DEFAULT_RUNS_LIMIT = 20
+export const MAX_RUNS_LIMIT = 100
+
+// ---------------------------------------------------------------------------------------------------------
+// Response bodies
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The body of `GET /yearly-ratings`: the latest stored delivery. `ratings` is the table in the webhook's wire
+ * form, every value a string; `delivery_id` and `received_at` (ISO 8601, UTC) identify the delivery.
+ */
+export const LatestRatings = Schema.Struct({
+  deliveryId: Schema.String,
+  receivedAt: Schema.DateTimeUtcFromString,
+  ratings: Schema.Array(YearlyRatingWire)
+}).pipe(Schema.encodeKeys({ deliveryId: "delivery_id", receivedAt: "received_at" }))
+export type LatestRatings = typeof LatestRatings.Type
+
+/** One year's row in one stored delivery. Numbers are strings on the wire, as in the webhook body. */
+export const YearHistoryEntryWire = Schema.Struct({
+  deliveryId: Schema.String,
+  receivedAt: Schema.DateTimeUtcFromString,
+  voteAverage: Schema.FiniteFromString,
+  quantity: Schema.FiniteFromString
+}).pipe(Schema.encodeKeys({ deliveryId: "delivery_id", receivedAt: "received_at", voteAverage: "vote_average" }))
+export type YearHistoryEntryWire = typeof YearHistoryEntryWire.Type
+
+/** The body of `GET /yearly-ratings/{year}`: the year and its row from every stored delivery, oldest first. */
+export const YearHistoryResponse = Schema.Struct({
+  year: Schema.FiniteFromString,
+  history: Schema.Array(YearHistoryEntryWire)
+})
+export type YearHistoryResponse = typeof YearHistoryResponse.Type
+
+/** A run report on the wire: the fields of `RunReport` in snake_case, times in ISO 8601 UTC. */
+export const RunReportWire = Schema.Struct({
+  runId: Schema.String,
+  startedAt: Schema.DateTimeUtcFromString,
+  finishedAt: Schema.NullOr(Schema.DateTimeUtcFromString),
+  pagesRequested: Schema.Int,
+  pagesRead: Schema.Int,
+  movies: Schema.Int,
+  duplicates: Schema.Int,
+  undated: Schema.Int,
+  years: Schema.Int,
+  deliveryId: Schema.NullOr(Schema.String),
+  outcome: RunOutcome,
+  failure: Schema.NullOr(RunFailure)
+}).pipe(
+  Schema.encodeKeys({
+    runId: "run_id",
+    startedAt: "started_at",
+    finishedAt: "finished_at",
+    pagesRequested: "pages_requested",
+    pagesRead: "pages_read",
+    deliveryId: "delivery_id"
+  })
+)
+export type RunReportWire = typeof RunReportWire.Type
+
+/** The body of the webhook's 201: the delivery was stored now. */
+export const DeliveryStored = Schema.Struct({
+  deliveryId: Schema.String,
+  stored: Schema.Literal(true)
+}).pipe(Schema.encodeKeys({ deliveryId: "delivery_id" }), HttpApiSchema.status(201))
+
+/** The body of the webhook's 200: that delivery id was already stored, and nothing was written again. */
+export const DeliveryAlreadyStored = Schema.Struct({
+  deliveryId: Schema.String,
+  stored: Schema.Literal(false)
+}).pipe(Schema.encodeKeys({ deliveryId: "delivery_id" }), HttpApiSchema.status(200))
+
+/** The body of `GET /health/live` and of a successful `GET /health/ready`. */
+export const HealthStatus = Schema.Struct({ status: Schema.Literals(["live", "ready"]) })
+
+// ---------------------------------------------------------------------------------------------------------
+// Problems (RFC 9457, application/problem+json)
+// ---------------------------------------------------------------------------------------------------------
+
+/** 400: the webhook body is not JSON or not a valid yearly table. `path` and `value` locate the first issue. */
+export class InvalidPayload extends HttpApiError.Problem<InvalidPayload>()(
+  "InvalidPayload",
+  {
+    type: "urn:tmdb-yearly:problem:invalid-payload",
+    status: 400,
+    title: "Invalid webhook body"
+  },
+  {
+    path: Schema.String,
+    value: Schema.Unknown
+  }
+) {}
+
+/** 401: a `webhook-*` header is missing, the timestamp is invalid or stale, or the signature does not match. */
+export class SignatureRejected extends HttpApiError.Problem<SignatureRejected>()(
+  "SignatureRejected",
+  {
+    type: "urn:tmdb-yearly:problem:signature-rejected",
+    status: 401,
+    title: "Webhook signature rejected"
+  },
+  { reason: WebhookVerificationReason }
+) {}
+
+/** 413: the body is larger than `max_bytes`. It was neither hashed nor parsed. */
+export class PayloadTooLarge extends HttpApiError.Problem<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  {
+    type: "urn:tmdb-yearly:problem:payload-too-large",
+    status: 413,
+    title: "Webhook body too large"
+  },
+  { max_bytes: Schema.Int }
+) {}
+
+/** 415: the request's `Content-Type` is not `application/json`. */
+export class UnsupportedMediaType extends HttpApiError.Problem<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  {
+    type: "urn:tmdb-yearly:problem:unsupported-media-type",
+    status: 415,
+    title: "Unsupported content type"
+  },
+  { content_type: Schema.NullOr(Schema.String) }
+) {}
+
+/** 404: nothing is stored yet for the request, for example before the first delivery. */
+export class RatingsNotFound extends HttpApiError.Problem<RatingsNotFound>()("RatingsNotFound", {
+  type: "urn:tmdb-yearly:problem:not-found",
+  status: 404,
+  title: "Not found"
+}) {}
+
+/**
+ * 503: the database cannot be reached or is not migrated. The response carries `Retry-After` in seconds, and
+ * the request can be sent again unchanged.
+ */
+export class DatabaseUnavailable extends HttpApiError.Problem<DatabaseUnavailable>()("DatabaseUnavailable", {
+  type: "urn:tmdb-yearly:problem:database-unavailable",
+  status: 503,
+  title: "Database unavailable"
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------
+// Groups and the API
+// ---------------------------------------------------------------------------------------------------------
+
+/** `GET /yearly-ratings` and `GET /yearly-ratings/{year}`: the tables the webhook stored. */
+export class RatingsGroup extends HttpApiGroup.make("ratings")
+  .add(
+    HttpApiEndpoint.get("latest", "/yearly-ratings", {
+      success: LatestRatings,
+      error: [RatingsNotFound, DatabaseUnavailable]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "The latest stored table",
+        description:
+          "Returns the most recently received delivery: its id, the time it was received and its rows in the webhook's wire form. 404 until the first delivery is stored."
+      })
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("year", "/yearly-ratings/:year", {
+      params: { year: Year },
+      success: YearHistoryResponse,
+      error: [RatingsNotFound, DatabaseUnavailable]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "The history of one year",
+        description:
+          "Returns the year's row from every stored delivery that has it, oldest first. 404 when no delivery has that year."
+      })
+    )
+  ) {}
+
+/** `GET /runs`: the job's recent run reports. */
+export class RunsGroup extends HttpApiGroup.make("runs").add(
+  HttpApiEndpoint.get("recent", "/runs", {
+    query: {
+      limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_RUNS_LIMIT }))))
+    },
+    success: Schema.Array(RunReportWire),
+    error: DatabaseUnavailable
+  }).annotateMerge(
+    OpenApi.annotations({
+      summary: "Recent runs of the job",
+      description: `Returns the most recent run reports, newest first: ${DEFAULT_RUNS_LIMIT} or \`limit\` of them (1 to ${MAX_RUNS_LIMIT}). A run in progress has outcome \`running\`.`
+    })
+  )
+) {}
+
+/** `GET /health/live` and `GET /health/ready`. */
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(
+    HttpApiEndpoint.get("live", "/health/live", { success: HealthStatus }).annotateMerge(
+      OpenApi.annotations({ summary: "Liveness", description: "200 while the process serves HTTP." })
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("ready", "/health/ready", { success: HealthStatus, error: DatabaseUnavailable }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Readiness",
+        description: "200 when the database is reachable and every migration is applied, 503 otherwise."
+      })
+    )
+  ) {}
+
+/**
+ * `POST /webhooks/yearly-ratings`: the receiver. The body is the bare yearly array, signed per Standard
+ * Webhooks. The declared payload and headers document the contract, but the server reads the raw body itself.
+ * It checks the content type, then the 64 KiB limit, then the signature on the raw bytes, and only then parses
+ * the JSON.
+ */
+export class WebhooksGroup extends HttpApiGroup.make("webhooks").add(
+  HttpApiEndpoint.post("receive", WEBHOOK_PATH, {
+    headers: {
+      "webhook-id": Schema.optional(Schema.String),
+      "webhook-timestamp": Schema.optional(Schema.String),
+      "webhook-signature": Schema.optional(Schema.String)
+    },
+    payload: YearlyRatingsPayload,
+    success: [DeliveryStored, DeliveryAlreadyStored],
+    error: [InvalidPayload, SignatureRejected, PayloadTooLarge, UnsupportedMediaType, DatabaseUnavailable]
+  }).annotateMerge(
+    OpenApi.annotations({
+      summary: "Receive a signed yearly table",
+      description: [
+        "Stores one delivery: one row per year, in one transaction.",
+        "`webhook-id` is the delivery id and the idempotency key, `webhook-timestamp` is in Unix seconds, and `webhook-signature` is `v1,<base64 HMAC-SHA256>` over `id.timestamp.body`, computed on the raw bytes with the `whsec_` secret.",
+        "Statuses: 201 stored; 200 the same `webhook-id` again, nothing written; 400 invalid JSON or schema error, naming the path and value; 401 missing or bad signature or a timestamp more than 5 minutes away; 413 body over 64 KiB; 415 content type other than `application/json`; 503 database unavailable, with `Retry-After`."
+      ].join("\n\n")
+    })
+  )
+) {}
+
+/** The whole HTTP API of the service, with RFC 9457 problems for requests that fail decoding. */
+export class RatingsApi extends HttpApi.make("tmdb-yearly")
+  .add(RatingsGroup)
+  .add(RunsGroup)
+  .add(HealthGroup)
+  .add(WebhooksGroup)
+  .middleware(HttpApiMiddleware.ProblemDetails)
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "tmdb-yearly",
+      version: "0.1.0",
+      description:
+        "Yearly averages of TheMovieDB's top-rated movies: the tables the webhook stored, the job's runs, and the webhook receiver itself. This product uses the TMDB API but is not endorsed or certified by TMDB."
+    })
+  ) {}
