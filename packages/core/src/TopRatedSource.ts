@@ -1,5 +1,4 @@
-import { Context, Schema } from "effect"
-import type { Effect } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import type { TopRatedPage } from "./TopRatedPage.ts"
 
 /**
@@ -42,4 +41,33 @@ export class TopRatedSource extends Context.Service<
   {
     readonly readPage: (page: number) => Effect.Effect<TopRatedPage, PageReadError>
   }
->()("@tmdb-yearly/core/TopRatedSource") {}
+>()("@tmdb-yearly/core/TopRatedSource") {
+  /**
+   * Builds a source that serves the given pages by their `page` number, for tests and examples. Any other
+   * page number fails with `PageReadError` `no-such-page` and no status. When two pages share a number, the
+   * first one is served.
+   */
+  static readonly makeMemory = (pages: ReadonlyArray<TopRatedPage>): TopRatedSource["Service"] => {
+    const byNumber = new Map<number, TopRatedPage>()
+    for (const page of pages) {
+      if (!byNumber.has(page.page)) byNumber.set(page.page, page)
+    }
+    const readPage = Effect.fn("TopRatedSource.readPage")(function* (page: number) {
+      const found = byNumber.get(page)
+      if (found === undefined) {
+        return yield* new PageReadError({
+          page,
+          reason: "no-such-page",
+          status: null,
+          detail: `the in-memory source has no page ${page} (it has ${byNumber.size} pages)`
+        })
+      }
+      return found
+    })
+    return TopRatedSource.of({ readPage })
+  }
+
+  /** A layer with the in-memory source of `makeMemory`. */
+  static readonly layerMemory = (pages: ReadonlyArray<TopRatedPage>): Layer.Layer<TopRatedSource> =>
+    Layer.succeed(TopRatedSource, TopRatedSource.makeMemory(pages))
+}
