@@ -6,10 +6,10 @@ import { Schema } from "effect"
  */
 export const VOTE_AVERAGE_SOURCE_DECIMALS = 3
 
-const hasAtMostThreeDecimals = (value: number): boolean => {
-  const thousandths = value * 1000
-  return Math.abs(thousandths - Math.round(thousandths)) < 1e-6
-}
+// A value passes when it is exactly the double nearest to some k / 1000. Division is correctly rounded, so
+// Math.round(value * 1000) / 1000 rebuilds such a value bit for bit. A tolerance would let tiny values like
+// 1e-300 through, and String() prints those in exponent form, which the webhook's pattern rejects.
+const hasAtMostThreeDecimals = (value: number): boolean => Math.round(value * 1000) / 1000 === value
 
 /** A TMDB `vote_average`: a finite number from 0 to 10 with at most three decimals. */
 export const VoteAverage = Schema.Number.pipe(

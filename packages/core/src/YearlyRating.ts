@@ -18,14 +18,15 @@ export const Quantity = Schema.Int.pipe(
 
 /**
  * A wire value that is a string matching `pattern` or a JSON number. It decodes to a number checked by
- * `target`, and always encodes to a string.
+ * `target`, and always encodes to a string. JSON numbers are checked by `target` on the wire side as well, so
+ * that a failure names the wire key (`vote_average`, not `voteAverage`).
  */
 const numberOnWire = <S extends Schema.Top & { readonly Type: number; readonly Encoded: number }>(
   pattern: RegExp,
   expected: string,
   target: S
 ) =>
-  Schema.Union([Schema.String.pipe(Schema.check(Schema.isPattern(pattern, { expected }))), Schema.Number]).pipe(
+  Schema.Union([Schema.String.pipe(Schema.check(Schema.isPattern(pattern, { expected }))), target]).pipe(
     Schema.decodeTo(target, {
       decode: SchemaGetter.transform((wire: string | number) => Number(wire)),
       encode: SchemaGetter.transform((value: number) => String(value))
@@ -46,11 +47,19 @@ export const YearlyRatingWire = Schema.Struct({
   quantity: numberOnWire(/^[1-9][0-9]*$/, "a positive integer", Quantity)
 }).pipe(Schema.encodeKeys({ voteAverage: "vote_average" }))
 
-const hasDistinctYears = (rows: ReadonlyArray<YearlyRating>): boolean =>
-  new Set(rows.map((row) => row.year)).size === rows.length
+/** Reports each repeated year at the `year` of its second and later rows. */
+const findRepeatedYears = (rows: ReadonlyArray<YearlyRating>): Array<Schema.FilterIssue> => {
+  const seen = new Set<number>()
+  const issues: Array<Schema.FilterIssue> = []
+  rows.forEach((row, index) => {
+    if (seen.has(row.year)) issues.push({ path: [index, "year"], issue: `Year ${row.year} appears more than once` })
+    seen.add(row.year)
+  })
+  return issues
+}
 
 /** The webhook body: the bare array of yearly rows, each year at most once. */
 export const YearlyRatingsPayload = Schema.Array(YearlyRatingWire).pipe(
-  Schema.check(Schema.makeFilter(hasDistinctYears, { expected: "each year at most once" }))
+  Schema.check(Schema.makeFilter(findRepeatedYears, { expected: "each year at most once" }))
 )
 export type YearlyRatingsPayload = typeof YearlyRatingsPayload.Type
