@@ -1,1 +1,2 @@
 export * from "./SnapshotSource.ts"
+export * from "./TmdbHttpSource.ts"

@@ -1,0 +1,296 @@
+import { MAX_TMDB_PAGE, PageReadError, TopRatedSource, type TopRatedPage } from "@tmdb-yearly/core"
+import { Clock, Config, ConfigProvider, Duration, Effect, Layer, Metric, Option, Redacted, Result } from "effect"
+import { type Headers, HttpClient, HttpClientRequest, UrlParams } from "effect/http"
+import { makeRequestLimiter } from "./internal/RequestLimiter.ts"
+import { fullJitterDelay, parseRetryAfter } from "./internal/retryDelay.ts"
+import {
+  decodeTopRatedBody,
+  describeErrorBody,
+  isRetryableStatus,
+  readTmdbStatusCode
+} from "./internal/tmdbResponse.ts"
+
+/**
+ * A TMDB credential: a v3 API key, sent as the `api_key` query parameter, or a v4 API read access token, sent
+ * as `Authorization: Bearer`. A request carries exactly one of them.
+ */
+export type TmdbCredential =
+  | { readonly _tag: "ApiKey"; readonly key: Redacted.Redacted<string> }
+  | { readonly _tag: "AccessToken"; readonly token: Redacted.Redacted<string> }
+
+/** Settings of the TMDB HTTP source. Durations accept any `Duration.Input`, such as `"300 millis"`. */
+export interface TmdbHttpOptions {
+  /** API root without a trailing slash, such as `https://api.themoviedb.org/3`. */
+  readonly baseUrl: string
+  readonly credential: TmdbCredential
+  /** `language` query parameter, sent on every request, such as `en-US`. */
+  readonly language: string
+  /** `region` query parameter (ISO 3166-1 code), sent on every request when set. */
+  readonly region?: string | undefined
+  /** Time limit of one attempt, from sending the request to reading the whole body. Default 10 seconds. */
+  readonly requestTimeout?: Duration.Input
+  /** Attempts per page in all, the first one included. Default 5. */
+  readonly maxAttempts?: number
+  /** Maximum number of requests that may start in any one-second window, across all pages. Default 20. */
+  readonly maxRequestsPerSecond?: number
+  /** Base of the exponential backoff with full jitter. Default 500 milliseconds. */
+  readonly retryBaseDelay?: Duration.Input
+  /** Maximum wait that a `Retry-After` header can request. A longer one is cut to this. Default 60 seconds. */
+  readonly maxRetryAfter?: Duration.Input
+}
+
+const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(10)
+const DEFAULT_MAX_ATTEMPTS = 5
+const DEFAULT_MAX_REQUESTS_PER_SECOND = 20
+const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
+const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
+const MAX_BACKOFF_DELAY = Duration.seconds(30)
+
+/** Default `TMDB_BASE_URL`: TMDB's v3 API root. */
+export const TMDB_DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
+
+const requestsTotal = Metric.counter("tmdb_yearly_tmdb_requests_total", {
+  description: "Requests sent to TMDB, by HTTP status, or by error or timeout when no status came back",
+  incremental: true
+})
+const retriesTotal = Metric.counter("tmdb_yearly_tmdb_retries_total", {
+  description: "TMDB requests retried after a transient failure",
+  incremental: true
+})
+const pagesReadTotal = Metric.counter("tmdb_yearly_tmdb_pages_read_total", {
+  description: "Top-rated pages read and decoded from TMDB",
+  incremental: true
+})
+
+const countRequest = (status: number | "error" | "timeout") =>
+  Metric.update(Metric.withAttributes(requestsTotal, { status: String(status) }), 1)
+
+/** One attempt that failed in a way worth another try: a network error, a timeout, 408, 429 or 5xx. */
+interface TransientFailure {
+  readonly reason: "http-status" | "transport" | "timeout"
+  readonly status: number | null
+  readonly detail: string
+  /** The wait a `Retry-After` header asked for, already capped. */
+  readonly retryAfter: Duration.Duration | undefined
+}
+
+type AttemptOutcome =
+  | { readonly _tag: "Read"; readonly page: TopRatedPage }
+  | { readonly _tag: "Transient"; readonly failure: TransientFailure }
+
+const requireWholeNumber = (name: string, value: number, minimum: number): number => {
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new RangeError(`TmdbHttpOptions.${name} must be an integer of at least ${minimum}, got ${value}`)
+  }
+  return value
+}
+
+const credentialName = (credential: TmdbCredential): string =>
+  credential._tag === "ApiKey" ? "API key" : "access token"
+
+const unauthorizedAdvice = (credential: TmdbCredential): string =>
+  credential._tag === "ApiKey"
+    ? "Check TMDB_API_KEY (a v3 API key from the TMDB account's API settings), or set TMDB_ACCESS_TOKEN instead."
+    : "Check TMDB_ACCESS_TOKEN: it must be a v4 API read access token from the TMDB account's API settings, not a v3 API key."
+
+/**
+ * Builds the TMDB HTTP source. Throws a `RangeError` (a defect of the layer) when a count in `options` is not
+ * a positive integer.
+ */
+const make = (options: TmdbHttpOptions) =>
+  Effect.gen(function* () {
+    const maxAttempts = requireWholeNumber("maxAttempts", options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1)
+    const maxRequestsPerSecond = requireWholeNumber(
+      "maxRequestsPerSecond",
+      options.maxRequestsPerSecond ?? DEFAULT_MAX_REQUESTS_PER_SECOND,
+      1
+    )
+    const requestTimeout = Duration.fromInputUnsafe(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT)
+    const retryBaseDelay = Duration.fromInputUnsafe(options.retryBaseDelay ?? DEFAULT_RETRY_BASE_DELAY)
+    const maxRetryAfter = Duration.fromInputUnsafe(options.maxRetryAfter ?? DEFAULT_MAX_RETRY_AFTER)
+    const credential = options.credential
+    const secret = credential._tag === "ApiKey" ? Redacted.value(credential.key) : Redacted.value(credential.token)
+    const pageUrl = `${options.baseUrl.replace(/\/+$/, "")}/movie/top_rated`
+
+    const client = yield* HttpClient.HttpClient
+    const waitForRequestSlot = yield* makeRequestLimiter(maxRequestsPerSecond, Duration.seconds(1))
+    // The key is a `Redacted` URL parameter, so that span attributes show it as redacted. Error messages of
+    // the HTTP client print `request.url`, which contains no query string. The extra redacted name also covers
+    // any URL that the client prints from the full query.
+    const redactedParamNames = [...(yield* UrlParams.CurrentRedactedNames), "api_key"]
+
+    // A server can echo a request back in a body, so text from the server or the HTTP client is cleared of
+    // the secret before it goes into an error or a log line.
+    const withoutSecret = (text: string): string => (secret === "" ? text : text.split(secret).join("<redacted>"))
+
+    const buildRequest = (page: number) => {
+      let request = HttpClientRequest.get(pageUrl).pipe(
+        HttpClientRequest.acceptJson,
+        HttpClientRequest.setUrlParam("page", String(page)),
+        HttpClientRequest.setUrlParam("language", options.language)
+      )
+      if (options.region !== undefined) {
+        request = HttpClientRequest.setUrlParam(request, "region", options.region)
+      }
+      return credential._tag === "ApiKey"
+        ? HttpClientRequest.setUrlParam(request, "api_key", credential.key)
+        : HttpClientRequest.bearerToken(request, credential.token)
+    }
+
+    const fail = (page: number, reason: PageReadError["reason"], status: number | null, detail: string) =>
+      Effect.fail(new PageReadError({ page, reason, status, detail }))
+
+    const transient = (failure: TransientFailure): AttemptOutcome => ({ _tag: "Transient", failure })
+
+    // Classifies a complete response. Fails only with errors that no retry can mend.
+    const classifyResponse = (page: number, status: number, headers: Headers.Headers, body: string) =>
+      Effect.gen(function* () {
+        const contentType = headers["content-type"]
+        if (status >= 200 && status < 300) {
+          const decoded = decodeTopRatedBody(page, contentType, body)
+          if (decoded._tag === "Failure") return yield* fail(page, "decode", status, withoutSecret(decoded.failure))
+          return { _tag: "Read", page: decoded.success } satisfies AttemptOutcome
+        }
+        const bodyDescription = withoutSecret(describeErrorBody(contentType, body))
+        if (status === 401) {
+          const rejected = `TMDB rejected the ${credentialName(credential)} (HTTP 401, ${bodyDescription})`
+          return yield* fail(page, "unauthorized", status, `${rejected}. ${unauthorizedAdvice(credential)}`)
+        }
+        if (status === 400 && readTmdbStatusCode(body) === 22) {
+          return yield* fail(
+            page,
+            "no-such-page",
+            status,
+            `TMDB does not serve this page (HTTP 400, ${bodyDescription})`
+          )
+        }
+        const detail = `HTTP ${status}, ${bodyDescription}`
+        if (!isRetryableStatus(status)) return yield* fail(page, "http-status", status, detail)
+        const now = yield* Clock.currentTimeMillis
+        const requested = parseRetryAfter(headers["retry-after"], now)
+        const retryAfter = requested === undefined ? undefined : Duration.min(requested, maxRetryAfter)
+        return transient({ reason: "http-status", status, detail, retryAfter })
+      })
+
+    // Sends one request once the limiter allows it, and classifies the outcome.
+    const attemptPage = (page: number, request: HttpClientRequest.HttpClientRequest) =>
+      Effect.gen(function* () {
+        yield* waitForRequestSlot
+        const exchanged = yield* client.execute(request).pipe(
+          Effect.flatMap((response) =>
+            Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
+          ),
+          Effect.timeoutOption(requestTimeout),
+          Effect.result,
+          Effect.provideService(UrlParams.CurrentRedactedNames, redactedParamNames)
+        )
+
+        if (Result.isFailure(exchanged)) {
+          yield* countRequest("error")
+          const error = exchanged.failure
+          const message = withoutSecret(error.message)
+          if (error.reason._tag !== "TransportError") {
+            return yield* fail(page, "transport", null, `the request could not be sent: ${message}`)
+          }
+          return transient({ reason: "transport", status: null, detail: message, retryAfter: undefined })
+        }
+        if (Option.isNone(exchanged.success)) {
+          yield* countRequest("timeout")
+          const detail = `no complete response within ${Duration.format(requestTimeout)}`
+          return transient({ reason: "timeout", status: null, detail, retryAfter: undefined })
+        }
+        const { status, headers, body } = exchanged.success.value
+        yield* countRequest(status)
+        return yield* classifyResponse(page, status, headers, body)
+      })
+
+    const readPage = Effect.fn("TmdbHttpSource.readPage")(function* (page: number) {
+      yield* Effect.annotateCurrentSpan("page", page)
+      if (!Number.isInteger(page) || page < 1 || page > MAX_TMDB_PAGE) {
+        return yield* fail(page, "no-such-page", null, `TMDB serves pages 1 to ${MAX_TMDB_PAGE}, so none was requested`)
+      }
+      const request = buildRequest(page)
+      for (let attempt = 1; ; attempt++) {
+        const outcome: AttemptOutcome = yield* attemptPage(page, request)
+        if (outcome._tag === "Read") {
+          yield* Metric.update(pagesReadTotal, 1)
+          return outcome.page
+        }
+        const failure = outcome.failure
+        if (attempt >= maxAttempts) {
+          const attempts = attempt === 1 ? "1 attempt" : `${attempt} attempts`
+          return yield* fail(page, failure.reason, failure.status, `${failure.detail} (gave up after ${attempts})`)
+        }
+        const delay = failure.retryAfter ?? (yield* fullJitterDelay(attempt, retryBaseDelay, MAX_BACKOFF_DELAY))
+        yield* Effect.logWarning("Retrying a TMDB page request").pipe(
+          Effect.annotateLogs({
+            page,
+            attempt,
+            status: failure.status ?? failure.reason,
+            delay_ms: Duration.toMillis(delay),
+            error: failure.detail
+          })
+        )
+        yield* Metric.update(retriesTotal, 1)
+        yield* Effect.sleep(delay)
+      }
+    })
+
+    return TopRatedSource.of({ readPage })
+  })
+
+const credentialConfig: Config.Config<TmdbCredential> = Config.all({
+  apiKey: Config.option(Config.Redacted("TMDB_API_KEY")),
+  accessToken: Config.option(Config.Redacted("TMDB_ACCESS_TOKEN"))
+}).pipe(
+  Config.mapEffect(({ apiKey, accessToken }): Effect.Effect<TmdbCredential, Config.ConfigError> => {
+    if (Option.isSome(apiKey) && Option.isSome(accessToken)) {
+      return Effect.fail(configError("TMDB_API_KEY and TMDB_ACCESS_TOKEN are both set: set only one of them"))
+    }
+    if (Option.isSome(apiKey)) return Effect.succeed({ _tag: "ApiKey", key: apiKey.value })
+    if (Option.isSome(accessToken)) return Effect.succeed({ _tag: "AccessToken", token: accessToken.value })
+    return Effect.fail(configError("Neither TMDB_API_KEY nor TMDB_ACCESS_TOKEN is set: set one of them"))
+  })
+)
+
+const configError = (message: string) => new Config.ConfigError(new ConfigProvider.SourceError({ message }))
+
+/**
+ * `TmdbHttpOptions` read from the environment: `TMDB_API_KEY` or `TMDB_ACCESS_TOKEN` (exactly one),
+ * `TMDB_BASE_URL` (default TMDB's API root), `TMDB_LANGUAGE` (default `en-US`) and `TMDB_REGION` (optional).
+ * Retry and rate settings keep their defaults.
+ */
+export const tmdbHttpOptionsConfig: Config.Config<TmdbHttpOptions> = Config.all({
+  credential: credentialConfig,
+  baseUrl: Config.String("TMDB_BASE_URL").pipe(Config.withDefault(TMDB_DEFAULT_BASE_URL)),
+  language: Config.NonEmptyString("TMDB_LANGUAGE").pipe(Config.withDefault("en-US")),
+  region: Config.option(Config.NonEmptyString("TMDB_REGION"))
+}).pipe(Config.map(({ region, ...rest }) => ({ ...rest, region: Option.getOrUndefined(region) })))
+
+/**
+ * The `TopRatedSource` that reads `GET {baseUrl}/movie/top_rated` over HTTP.
+ *
+ * Each attempt has a time limit. Network errors, timeouts, 408, 429 and 5xx are retried up to
+ * `maxAttempts` in all, after the wait a `Retry-After` header requests (seconds or HTTP-date, capped), or else
+ * after an exponential backoff with full jitter (capped at 30 seconds). A limiter shared by all pages of the
+ * source keeps to `maxRequestsPerSecond`. Pages outside 1 to 500 are never requested.
+ *
+ * Fails with `PageReadError`: `unauthorized` at once on 401, naming the credential kind; `no-such-page` on
+ * 400 with `status_code` 22; `decode` when a 2xx body is not a top-rated page; otherwise `http-status`,
+ * `transport` or `timeout` once the attempts are used up. The credential never appears in logs, errors or
+ * span attributes.
+ */
+export const TmdbHttpSource: {
+  /** Builds the source from explicit options. */
+  readonly layer: (options: TmdbHttpOptions) => Layer.Layer<TopRatedSource, never, HttpClient.HttpClient>
+  /** Builds the source from `tmdbHttpOptionsConfig`. */
+  readonly layerConfig: Layer.Layer<TopRatedSource, Config.ConfigError, HttpClient.HttpClient>
+} = {
+  layer: (options) => Layer.effect(TopRatedSource, make(options)),
+  layerConfig: Layer.effect(
+    TopRatedSource,
+    Effect.gen(function* () {
+      return yield* make(yield* tmdbHttpOptionsConfig)
+    })
+  )
+}
