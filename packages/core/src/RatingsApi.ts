@@ -105,7 +105,10 @@ export const HealthStatus = Schema.Struct({ status: Schema.Literals(["live", "re
 // Problems (RFC 9457, application/problem+json)
 // ---------------------------------------------------------------------------------------------------------
 
-/** 400: the webhook body is not JSON or not a valid yearly table. `path` and `value` locate the first issue. */
+/**
+ * 400: the webhook body is not JSON or not a valid yearly table. `path` locates the first issue
+ * (`[3].vote_average`, or `""` for the body itself) and `value` is the value found there, as JSON text.
+ */
 export class InvalidPayload extends HttpApiError.Problem<InvalidPayload>()(
   "InvalidPayload",
   {
@@ -115,7 +118,7 @@ export class InvalidPayload extends HttpApiError.Problem<InvalidPayload>()(
   },
   {
     path: Schema.String,
-    value: Schema.Unknown
+    value: Schema.String
   }
 ) {}
 

@@ -1,0 +1,62 @@
+import { NodeHttpServer } from "@effect/platform-node"
+import { RatingsApi } from "@tmdb-yearly/core"
+import { Effect, Layer, Result } from "effect"
+import type { Duration } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import { NetAddress } from "effect/net"
+import { HttpApiBuilder, HttpApiMiddleware, HttpApiScalar } from "effect/http-api"
+import { createServer } from "node:http"
+import { ReadHandlers, StatusHeaders } from "./ApiHandlers.ts"
+import { WebhookHandlers } from "./WebhookHandler.ts"
+
+/**
+ * Every route the host serves: the HttpApi (with `/openapi.json`), the API reference at `/docs`, and the
+ * middleware that sets status-dependent headers. A new route layer is added here, and nowhere else.
+ */
+export const Routes = Layer.mergeAll(
+  HttpApiBuilder.layer(RatingsApi, { openapiPath: "/openapi.json" }).pipe(
+    Layer.provide([ReadHandlers, WebhookHandlers])
+  ),
+  HttpApiScalar.layer(RatingsApi, { path: "/docs" }),
+  StatusHeaders
+)
+
+/** The listen address and shutdown timeout of the HTTP server. Port 0 picks a free port, which `HttpServer.address` reports. */
+export interface ServerOptions {
+  readonly port: number
+  readonly host: string
+  /** Time that shutdown waits for open requests before it interrupts them. */
+  readonly gracefulShutdownTimeout: Duration.Input
+}
+
+/**
+ * The HTTP server with every route of `Routes`, on Node's `http` module. It provides `HttpServer`, whose
+ * address the publisher reads when it posts to this host's own webhook. The handlers still need
+ * `RatingsRepository`, `RunLog`, `Readiness` and `WebhookSecret`.
+ */
+export const serverLayer = (options: ServerOptions) =>
+  HttpRouter.serve(Routes, { disableLogger: true }).pipe(
+    Layer.provide(HttpApiMiddleware.layerProblemDetails({ includeDetails: true })),
+    Layer.provideMerge(
+      NodeHttpServer.layer(createServer, {
+        port: options.port,
+        host: options.host,
+        gracefulShutdownTimeout: options.gracefulShutdownTimeout
+      })
+    )
+  )
+
+/**
+ * Returns the base URL (`http://host:port`) at which this process reaches its own HTTP server. An unspecified
+ * listen address such as `0.0.0.0` is replaced by 127.0.0.1, so the host posts to itself on loopback.
+ */
+export const serverBaseUrl: Effect.Effect<string, never, HttpServer.HttpServer> = Effect.gen(function* () {
+  const server = yield* HttpServer.HttpServer
+  const address = server.address
+  if (NetAddress.isUnixPathAddress(address)) {
+    return yield* Effect.die(new Error("The HTTP server listens on a Unix socket, which the publisher cannot reach"))
+  }
+  const url = Result.getOrThrow(NetAddress.toUrl(address))
+  if (NetAddress.isUnspecified(address.address)) url.hostname = NetAddress.formatIp(NetAddress.ipv4Loopback)
+  return url.origin
+})
