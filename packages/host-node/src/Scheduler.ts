@@ -9,7 +9,7 @@ export const DEFAULT_SHUTDOWN_GRACE = Duration.seconds(30)
 export interface SchedulerOptions {
   /** Pause between the end of one run and the start of the next. */
   readonly interval: Duration.Duration
-  /** What each run reads and how it rounds. */
+  /** Pages, concurrency and decimals of each run. */
   readonly cycle: CycleOptions
   /** Time a run in progress gets to finish at shutdown. Default: `DEFAULT_SHUTDOWN_GRACE`. */
   readonly shutdownGrace?: Duration.Duration
