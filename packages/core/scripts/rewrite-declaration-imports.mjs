@@ -2,7 +2,8 @@
 //
 // The sources import each other as "./X.ts" so that Node runs them directly. TypeScript's
 // rewriteRelativeImportExtensions turns those into "./X.js" in the emitted JavaScript, but TypeScript 7.0.2
-// leaves them as "./X.ts" in the .d.ts files, and the published package contains no .ts files.
+// leaves them as "./X.ts" in the .d.ts files. TypeScript still resolves such a specifier to the .d.ts file,
+// but the specifier names a file that the published package does not contain.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
