@@ -45,8 +45,11 @@ const make = (path: string) =>
   Effect.sync(() => {
     const pages = loadPages(path)
     const readPage = Effect.fn("SnapshotSource.readPage")(function* (page: number) {
+      if (!Number.isSafeInteger(page)) {
+        return yield* Effect.die(new RangeError(`A page number must be an integer, got ${page}`))
+      }
       const found = pages[page - 1]
-      if (!Number.isInteger(page) || found === undefined || page > MAX_TMDB_PAGE) {
+      if (found === undefined || page > MAX_TMDB_PAGE) {
         return yield* new PageReadError({
           page,
           reason: "no-such-page",
@@ -63,7 +66,7 @@ const make = (path: string) =>
  * A `TopRatedSource` that serves TMDB's top-rated list as recorded on 2026-02-17, from a file bundled with this
  * package: pages 1 to 500 of 20 movies, `total_pages` 500 and `total_results` 10000, with an empty
  * `release_date` kept as `""`. It makes no network request. Other page numbers fail with `PageReadError`
- * `no-such-page`. The file is read and checked when the layer is built, which dies if it is missing or invalid.
+ * `no-such-page`, and a page number that is not an integer is a defect. The file is read and checked when the layer is built, which dies if it is missing or invalid.
  */
 export const SnapshotSource: {
   /** The source over the bundled snapshot. */

@@ -206,7 +206,10 @@ const make = (options: TmdbHttpOptions) =>
 
     const readPage = Effect.fn("TmdbHttpSource.readPage")(function* (page: number) {
       yield* Effect.annotateCurrentSpan("page", page)
-      if (!Number.isInteger(page) || page < 1 || page > MAX_TMDB_PAGE) {
+      if (!Number.isSafeInteger(page)) {
+        return yield* Effect.die(new RangeError(`A page number must be an integer, got ${page}`))
+      }
+      if (page < 1 || page > MAX_TMDB_PAGE) {
         return yield* fail(page, "no-such-page", null, `TMDB serves pages 1 to ${MAX_TMDB_PAGE}, so none was requested`)
       }
       const request = buildRequest(page)
@@ -275,10 +278,14 @@ export const tmdbHttpOptionsConfig: Config.Config<TmdbHttpOptions> = Config.all(
  * after an exponential backoff with full jitter (capped at 30 seconds). A limiter shared by all pages of the
  * source keeps to `maxRequestsPerSecond`. Pages outside 1 to 500 are never requested.
  *
- * Fails with `PageReadError`: `unauthorized` at once on 401, naming the credential kind; `no-such-page` on
- * 400 with `status_code` 22; `decode` when a 2xx body is not a top-rated page; otherwise `http-status`,
- * `transport` or `timeout` once the attempts are used up. The credential never appears in logs, errors or
- * span attributes.
+ * Fails with `PageReadError`, with these reasons:
+ * - `unauthorized` at once on 401. The message names the rejected credential kind and what to check.
+ * - `no-such-page` on 400 with `status_code` 22, and without a request for pages outside 1 to 500.
+ * - `decode` when a 2xx body is not the requested top-rated page. The message names the failing path.
+ * - `http-status`, `transport` or `timeout` once the attempts are used up, or at once for another 4xx.
+ *
+ * A page number that is not an integer is a defect. The credential never appears in log lines, error
+ * messages or span attributes, even when a server echoes it back in a body.
  */
 export const TmdbHttpSource: {
   /** Builds the source from explicit options. */

@@ -14,7 +14,8 @@ export const parseRetryAfter = (value: string | undefined, nowMillis: number): D
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Duration.seconds(Number(trimmed))
   if (!HTTP_DATE_START.test(trimmed)) return undefined
-  const dateMillis = Date.parse(trimmed)
+  // The asctime form carries no zone and means GMT, but `Date.parse` would read it in the local zone.
+  const dateMillis = Date.parse(/\bGMT$/i.test(trimmed) ? trimmed : `${trimmed} GMT`)
   if (Number.isNaN(dateMillis)) return undefined
   return Duration.millis(Math.max(0, dateMillis - nowMillis))
 }

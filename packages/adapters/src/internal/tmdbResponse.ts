@@ -68,16 +68,16 @@ export const decodeTopRatedBody = (
 ): Result.Result<TopRatedPage, string> => {
   const json = parseJson(body)
   if (Result.isFailure(json)) {
-    return Result.fail(`The response body is not JSON (${contentType ?? "no content type"}): ${excerpt(body)}`)
+    return Result.fail(`the response body is not JSON (${contentType ?? "no content type"}): ${excerpt(body)}`)
   }
   const decoded = decodePage(json.success)
   if (Result.isFailure(decoded)) {
     // The schema error spans lines ("Expected number\n  at ["results"][1]["id"]"), and a log line should not.
     const reason = decoded.failure.message.replace(/\s*\n\s*/g, " ")
-    return Result.fail(`The response body is not a top-rated page: ${reason}`)
+    return Result.fail(`the response body is not a top-rated page: ${reason}`)
   }
   if (decoded.success.page !== page) {
-    return Result.fail(`The response body is page ${decoded.success.page} of the list, not page ${page}`)
+    return Result.fail(`the response body is page ${decoded.success.page} of the list, not page ${page}`)
   }
   return Result.succeed(decoded.success)
 }
