@@ -68,7 +68,7 @@ const encodeBase64 = (bytes: Uint8Array): string => {
   return btoa(binary)
 }
 
-// NOTE: any non-empty key is accepted. Standard Webhooks 1.0.0 asks for a random key of 24 to 64 bytes, and
+// NOTE: any non-empty key is accepted. Standard Webhooks 1.0.0 specifies a random key of 24 to 64 bytes, and
 // generateWebhookSecret makes one, but a shorter configured key is not rejected.
 const importSecret = (secret: Redacted.Redacted<string>): Effect.Effect<CryptoKey, InvalidWebhookSecret> => {
   const text = Redacted.value(secret)
@@ -84,13 +84,14 @@ const importSecret = (secret: Redacted.Redacted<string>): Effect.Effect<CryptoKe
   if (key.length === 0) {
     return Effect.fail(new InvalidWebhookSecret({ detail: `the key after ${WEBHOOK_SECRET_PREFIX} is empty` }))
   }
-  return Effect.promise(() =>
-    crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])
-  )
+  return Effect.promise(() => crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]))
 }
 
-/** Builds the signed content: the bytes of `${id}.${timestamp}.` followed by the raw body. */
-const signedContent = (id: string, timestamp: number, body: Uint8Array): Uint8Array<ArrayBuffer> => {
+/**
+ * Builds the signed content: the bytes of `${id}.${timestamp}.` followed by the raw body. The receiver passes
+ * the `webhook-timestamp` header text as it arrived, so that it checks exactly the text the sender signed.
+ */
+const signedContent = (id: string, timestamp: string, body: Uint8Array): Uint8Array<ArrayBuffer> => {
   const prefix = new TextEncoder().encode(`${id}.${timestamp}.`)
   const content = new Uint8Array(prefix.length + body.length)
   content.set(prefix, 0)
@@ -117,12 +118,23 @@ export const signWebhook = Effect.fn("WebhookSignature.sign")(function* (input: 
     )
   }
   const key = yield* importSecret(input.secret)
-  const content = signedContent(input.id, input.timestamp, input.body)
+  const content = signedContent(input.id, String(input.timestamp), input.body)
   const mac = yield* Effect.promise(() => crypto.subtle.sign("HMAC", key, content))
   return `v1,${encodeBase64(new Uint8Array(mac))}`
 })
 
 const timestampPattern = /^[0-9]{1,15}$/
+
+/**
+ * Compares two byte arrays in time that depends only on their lengths, so that a forged signature cannot be
+ * found byte by byte by timing. The lengths are not secret: an HMAC-SHA256 is always 32 bytes.
+ */
+const equalInConstantTime = (expected: Uint8Array, actual: Uint8Array): boolean => {
+  if (expected.length !== actual.length) return false
+  let difference = 0
+  for (let i = 0; i < expected.length; i++) difference |= (expected[i] ?? 0) ^ (actual[i] ?? 0)
+  return difference === 0
+}
 
 /** Reads a header by its lowercase name, treating an empty value as missing. */
 const findHeader = (
@@ -139,9 +151,9 @@ const findHeader = (
  * Verifies a webhook delivery on its raw body and returns its `webhook-id` and `webhook-timestamp`.
  *
  * Header names are matched case-insensitively. `webhook-signature` may list several space-separated
- * signatures, and the delivery verifies when any `v1` entry matches. Signatures are compared in constant time
- * by `crypto.subtle.verify`. The current time comes from Effect's `Clock`, and a timestamp more than
- * `toleranceSeconds` (default 300) before or after it is rejected as stale.
+ * signatures, and the delivery verifies when any `v1` entry matches. Signatures are compared in constant time.
+ * The current time comes from Effect's `Clock`, and a timestamp more than `toleranceSeconds` (default 300)
+ * before or after it is rejected as stale. Dies with a `RangeError` when `toleranceSeconds` is negative or NaN.
  *
  * Fails with `InvalidWebhookSecret` when the secret is not `whsec_<base64>`, and otherwise with
  * `WebhookVerificationError` whose `reason` names the check that failed.
@@ -165,6 +177,10 @@ export const verifyWebhook = Effect.fn("WebhookSignature.verify")(function* (inp
   }
   const timestamp = Number(timestampHeader)
   const tolerance = input.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS
+  if (!(tolerance >= 0)) {
+    // Checked because a NaN tolerance would make every comparison below false and accept any timestamp.
+    return yield* Effect.die(new RangeError(`Invalid webhook tolerance ${tolerance}: expected seconds >= 0`))
+  }
   const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
   if (Math.abs(now - timestamp) > tolerance) {
     const distance = now > timestamp ? `${now - timestamp} s before` : `${timestamp - now} s after`
@@ -174,15 +190,14 @@ export const verifyWebhook = Effect.fn("WebhookSignature.verify")(function* (inp
     })
   }
 
-  const content = signedContent(id, timestamp, input.body)
+  const content = signedContent(id, timestampHeader, input.body)
+  const expected = new Uint8Array(yield* Effect.promise(() => crypto.subtle.sign("HMAC", key, content)))
   const candidates = signatureHeader
     .split(" ")
     .filter((entry) => entry.startsWith("v1,"))
     .map((entry) => decodeBase64(entry.slice("v1,".length)))
   for (const candidate of candidates) {
-    if (candidate === undefined) continue
-    const matches = yield* Effect.promise(() => crypto.subtle.verify("HMAC", key, candidate, content))
-    if (matches) return { id, timestamp }
+    if (candidate !== undefined && equalInConstantTime(expected, candidate)) return { id, timestamp }
   }
   return yield* new WebhookVerificationError({
     reason: "bad-signature",

@@ -6,8 +6,9 @@ import {
   verifyWebhook,
   WebhookVerificationError
 } from "@tmdb-yearly/core"
-import { Effect, Redacted } from "effect"
+import { Effect, Exit, Redacted } from "effect"
 import { TestClock } from "effect/testing"
+import { createHmac } from "node:crypto"
 
 // A known-answer vector from the tests of the Svix webhook libraries, which sign in the Standard Webhooks format.
 const secret = Redacted.make("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
@@ -74,7 +75,7 @@ describe("signWebhook", () => {
   it.effect("dies on a fractional timestamp", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(signWebhook({ secret, id, timestamp: 1.5, body }))
-      assert.isTrue(exit._tag === "Failure")
+      assert.isTrue(Exit.hasDies(exit))
     })
   )
 })
@@ -145,6 +146,29 @@ describe("verifyWebhook", () => {
       const error = yield* rejection({ secret, headers: changed, body })
       assert.strictEqual(error.reason, "bad-signature")
       assert.strictEqual(error.detail, "none of the 1 v1 signatures in webhook-signature matches the body")
+    })
+  )
+
+  it.effect("rejects a truncated signature", () =>
+    Effect.gen(function* () {
+      yield* setClock(timestamp)
+      const truncated = { ...headers, "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJE" }
+      const error = yield* rejection({ secret, headers: truncated, body })
+      assert.strictEqual(error.reason, "bad-signature")
+    })
+  )
+
+  it.effect("signs the timestamp text as sent", () =>
+    Effect.gen(function* () {
+      yield* setClock(timestamp)
+      // A sender that zero-pads the timestamp signs the padded text, and Number() would drop the zero.
+      const key = Buffer.from("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "base64")
+      const padded = `0${timestamp}`
+      const mac = createHmac("sha256", key).update(`${id}.${padded}.`).update(body).digest("base64")
+      const sent = { ...headers, "webhook-timestamp": padded, "webhook-signature": `v1,${mac}` }
+      assert.deepStrictEqual(yield* verifyWebhook({ secret, headers: sent, body }), { id, timestamp })
+      const error = yield* rejection({ secret, headers: { ...headers, "webhook-timestamp": padded }, body })
+      assert.strictEqual(error.reason, "bad-signature")
     })
   )
 
@@ -220,6 +244,14 @@ describe("verifyWebhook", () => {
       yield* setClock(timestamp + 11)
       const error = yield* rejection({ secret, headers, body, toleranceSeconds: 10 })
       assert.strictEqual(error.reason, "stale-timestamp")
+    })
+  )
+
+  it.effect("dies on a NaN tolerance", () =>
+    Effect.gen(function* () {
+      yield* setClock(timestamp + 1_000_000)
+      const exit = yield* Effect.exit(verifyWebhook({ secret, headers, body, toleranceSeconds: Number.NaN }))
+      assert.isTrue(Exit.hasDies(exit))
     })
   )
 
