@@ -29,6 +29,8 @@ const numberOnWire = <S extends Schema.Top & { readonly Type: number; readonly E
   Schema.Union([Schema.String.pipe(Schema.check(Schema.isPattern(pattern, { expected }))), target]).pipe(
     Schema.decodeTo(target, {
       decode: SchemaGetter.transform((wire: string | number) => Number(wire)),
+      // NOTE: String() writes the shortest form, so an average of 7 at one decimal goes out as "7", not "7.0".
+      // The row does not carry the number of decimals it was rounded to.
       encode: SchemaGetter.transform((value: number) => String(value))
     })
   )
