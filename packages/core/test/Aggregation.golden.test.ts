@@ -38,6 +38,17 @@ describe("aggregate on the recorded list", () => {
     assert.deepStrictEqual(wireByYear.get("2025"), { year: "2025", vote_average: "6.792", quantity: "151" })
   })
 
+  it("writes a whole average without decimals", () => {
+    const table = aggregate(allPages)
+    const row1972 = table.rows.find((row) => row.year === 1972)
+    assert.deepStrictEqual(row1972, { year: 1972, voteAverage: 7, quantity: 34 })
+    const wire = Schema.encodeSync(YearlyRatingsPayload)(table.rows)
+    assert.deepStrictEqual(
+      wire.find((row) => row.year === "1972"),
+      { year: "1972", vote_average: "7", quantity: "34" }
+    )
+  })
+
   it("spans 1902 to 2026", () => {
     const table = aggregate(allPages)
     assert.strictEqual(table.rows[0]?.year, 1902)
