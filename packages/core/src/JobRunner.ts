@@ -1,4 +1,5 @@
 import { Cause, Clock, DateTime, Duration, Effect, Option, Ref, Schema, Semaphore } from "effect"
+import { registerRunMetrics } from "./RunCycle.ts"
 import type { CycleResult } from "./RunCycle.ts"
 import { RunLog } from "./RunLog.ts"
 import type { StorageError } from "./StorageError.ts"
@@ -34,13 +35,15 @@ export interface JobRunner {
 /**
  * Builds the scheduler of `cycle`, spaced by `interval` from the end of one run to the start of the next,
  * like `Schedule.spaced`. It reads `RunLog.lastSuccess` once, here, so that a quick restart waits for the
- * rest of the interval. Time comes from `Clock`, so `TestClock` drives it in tests.
+ * rest of the interval. Time comes from `Clock`, so `TestClock` drives it in tests. It also registers the run
+ * metrics of `runCycle` at zero.
  */
 export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
   readonly interval: Duration.Input
   readonly cycle: Effect.Effect<CycleResult, StorageError>
 }): Effect.fn.Return<JobRunner, StorageError, RunLog> {
   const runLog = yield* RunLog
+  yield* registerRunMetrics
   const intervalMs = Duration.toMillis(options.interval)
   const lock = yield* Semaphore.make(1)
   const running = yield* Ref.make(false)
@@ -72,7 +75,9 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
       const newest = reports[0]
       return newest !== undefined && newest.outcome === "running" ? newest.runId : null
     }),
-    Effect.catchCause(() => Effect.succeed(null))
+    Effect.catchCause((cause) =>
+      Effect.logWarning("Reading the id of the run in progress failed", cause).pipe(Effect.as(null))
+    )
   )
 
   const runNow = lock

@@ -40,6 +40,19 @@ export const runDurationSeconds = Metric.histogram("tmdb_yearly_run_duration_sec
 })
 
 /**
+ * Registers the run metrics at zero, for both outcomes, so that a metrics endpoint lists them before the
+ * first run finishes.
+ */
+export const registerRunMetrics: Effect.Effect<void> = Effect.all(
+  [
+    Metric.value(Metric.withAttributes(runsTotal, { outcome: "succeeded" })),
+    Metric.value(Metric.withAttributes(runsTotal, { outcome: "failed" })),
+    Metric.value(runDurationSeconds)
+  ],
+  { discard: true }
+)
+
+/**
  * Derives the delivery id (the Standard Webhooks `webhook-id`) of a run. Message ids conventionally start
  * with `msg_`, and one id per run lets the receiver drop a repeated delivery of the same run.
  */

@@ -9,7 +9,7 @@ import {
   TopRatedSource
 } from "@tmdb-yearly/core"
 import type { CycleResult } from "@tmdb-yearly/core"
-import { Clock, DateTime, Duration, Effect, Fiber, Layer } from "effect"
+import { Clock, DateTime, Duration, Effect, Fiber, Layer, Metric, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { withCapturedLogs } from "../../../testing/LogCapture.ts"
 import { recordedPages } from "../../../testing/topRatedFixture.ts"
@@ -256,5 +256,58 @@ describe("makeJobRunner", () => {
       assert.isFalse(yield* runner.isRunning)
       assert.deepStrictEqual(spans, [[0, null]])
     }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("registers the run metrics at zero", () =>
+    Effect.gen(function* () {
+      yield* makeJobRunner({ interval: INTERVAL, cycle: fakeCycle([]) })
+      const snapshot = yield* Metric.snapshot
+      const series = snapshot.map((metric) => [metric.id, metric.attributes?.["outcome"] ?? null])
+      assert.deepStrictEqual(series, [
+        ["tmdb_yearly_runs_total", "succeeded"],
+        ["tmdb_yearly_runs_total", "failed"],
+        ["tmdb_yearly_run_duration_seconds", null]
+      ])
+    }).pipe(Effect.provide(RunLog.layerMemory), Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
+  it.effect("runNow names no run when the run log fails", () =>
+    Effect.gen(function* () {
+      let recentCalls = 0
+      const failingRecent = Layer.succeed(
+        RunLog,
+        RunLog.of({
+          lastSuccess: Effect.succeed(Option.none()),
+          start: () => Effect.void,
+          finish: () => Effect.void,
+          recent: () =>
+            Effect.suspend(() => {
+              recentCalls++
+              return Effect.fail(new StorageError({ operation: "RunLog.recent", detail: "connection refused" }))
+            })
+        })
+      )
+      const spans: Array<Span> = []
+      const [error, logs] = yield* withCapturedLogs(
+        Effect.gen(function* () {
+          const runner = yield* makeJobRunner({
+            interval: INTERVAL,
+            cycle: fakeCycle(spans, { duration: "5 minutes" })
+          })
+          const loop = yield* Effect.forkChild(runner.loop)
+          yield* TestClock.adjust("1 minute")
+          const error = yield* Effect.flip(runner.runNow)
+          yield* Fiber.interrupt(loop)
+          return error
+        })
+      ).pipe(Effect.provide(failingRecent))
+
+      assert.strictEqual(error._tag, "RunInProgress")
+      assert.strictEqual(error._tag === "RunInProgress" ? error.runId : undefined, null)
+      assert.strictEqual(error.message, "Another run is in progress: try again after it finishes")
+      assert.strictEqual(recentCalls, 1)
+      const warnings = logs.filter((line) => line.level === "Warn").map((line) => line.message)
+      assert.deepStrictEqual(warnings, ["Reading the id of the run in progress failed"])
+    })
   )
 })
