@@ -186,6 +186,8 @@ export const runCycle = Effect.fn("runCycle")(function* (
 
       if (Exit.isFailure(exit) && !Cause.hasFails(exit.cause)) {
         // Interrupted, or a defect: record the run as well as possible, then raise the cause again.
+        // NOTE: this waits for RunLog.finish without a time limit, so a run log that hangs delays the
+        // interruption (and a host's shutdown) until the adapter's own timeout fires.
         yield* runLog
           .finish(report)
           .pipe(Effect.catchCause((cause) => Effect.logError("Recording the final report of the run failed", cause)))
