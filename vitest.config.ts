@@ -11,6 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
+    globalSetup: ["testing/postgresGlobalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     reporters: ["default", "json"],
