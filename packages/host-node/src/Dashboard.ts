@@ -80,7 +80,8 @@ figcaption { color: var(--muted); font-size: 0.9rem; margin-top: 4px; }
 .legend li::before { content: ""; display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; }
 .legend .legend-average::before { background: var(--average); border-radius: 50%; }
 .legend .legend-quantity::before { background: var(--quantity); }
-svg.chart { display: block; width: 100%; height: auto; font-size: 12px; }
+.chart-scroll { overflow-x: auto; }
+svg.chart { display: block; width: 100%; min-width: 640px; height: auto; font-size: 12px; }
 svg.chart text { fill: var(--muted); }
 svg.chart .axis-label { fill: var(--text); font-size: 13px; }
 svg.chart .axis-line, svg.chart .tick { stroke: var(--muted); stroke-width: 1; }
@@ -96,7 +97,8 @@ table { border-collapse: collapse; width: 100%; font-size: 0.9rem; font-variant-
 caption { text-align: left; font-weight: 600; padding-bottom: 8px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--border); text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid var(--border); vertical-align: bottom; }
-table.runs tbody th { font-weight: normal; white-space: nowrap; }
+table.runs thead th { white-space: nowrap; }
+table.runs tbody th, table.runs td.number { font-weight: normal; white-space: nowrap; }
 table.runs tr.run-counts > * { border-bottom: none; padding-top: 8px; }
 table.runs tr.run-ids td { color: var(--muted); font-size: 0.8rem; padding-bottom: 8px; }
 td.failure { min-width: 14em; }
@@ -192,7 +194,9 @@ const renderRatings = (delivery: StoredDelivery, voteAverageDecimals: number | u
         <li class="legend-average">Average vote (top panel)</li>
         <li class="legend-quantity">Movies (bottom panel)</li>
       </ul>
-      ${renderYearlyChart(delivery.rows, voteAverageDecimals)}
+      <div class="chart-scroll" role="region" aria-label="Chart of yearly ratings" tabindex="0">
+        ${renderYearlyChart(delivery.rows, voteAverageDecimals)}
+      </div>
       <figcaption>
         The average vote axis spans the whole votes around the data and does not start at zero. Hover over a mark to see
         its values.
@@ -257,7 +261,7 @@ const renderRuns = (runs: ReadonlyArray<RunReport>): Html => {
     <div class="table-scroll">
       <table class="runs">
         <caption>
-          The last ${runs.length === 1 ? "run" : `${runs.length} runs`}, newest first
+          ${runs.length === 1 ? "The last run" : `The last ${runs.length} runs, newest first`}
         </caption>
         <thead>
           <tr>

@@ -115,6 +115,7 @@ describe("renderDashboard", () => {
     assert.strictEqual(page.match(/<caption>/g)?.length, 2)
     assert.strictEqual(page.match(/<th scope="col"/g)?.length, 3 + 9)
     assert.strictEqual(page.match(/<th scope="row"/g)?.length, 72 + 1)
+    assert.include(textOf(page), "Recent runs The last run Started")
     assert.include(page, "This product uses the TMDB API but is not endorsed or certified by TMDB.")
   })
 
