@@ -56,6 +56,8 @@ const makeRepository = Effect.gen(function* () {
       return { stored: true, rows: rows.length } satisfies StoreResult
     })
 
+  // NOTE: when a connection is lost after the commit, the retry finds the delivery and returns `stored: false`,
+  // although this call stored it. The rows are right either way, and the receiver then returns 200 for 201.
   const store = Effect.fn("RatingsRepository.store")((delivery: Delivery, receivedAt: DateTime.Utc) =>
     sql.withTransaction(insertDelivery(delivery, receivedAt)).pipe(storageOperation("RatingsRepository.store"))
   )
