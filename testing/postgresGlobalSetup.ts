@@ -16,9 +16,9 @@ declare module "vitest" {
  * removed afterwards, and passes its superuser URL to the tests as `postgresAdminUrl`. When
  * `TEST_DATABASE_URL` is set, that server is used instead and nothing is started.
  *
- * The server is started even for runs that need no database, because starting it costs little: `initdb` and the
- * first start took 1.3 to 1.4 s together on a 2-vCPU Linux x64 machine (3 runs of `startEmbeddedPostgres` on a
- * new temporary directory), and the temporary directory makes every run initialise afresh.
+ * The server is started even for runs that need no database, because starting it costs little. `initdb` and the
+ * first start took 1.3 to 1.4 s together on a 2-vCPU Linux x64 machine, in 3 runs of `startEmbeddedPostgres` on a
+ * new temporary directory. Every test run initialises afresh, because its data directory is new.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const externalUrl = process.env["TEST_DATABASE_URL"]

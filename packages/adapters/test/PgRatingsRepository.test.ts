@@ -72,7 +72,7 @@ layer(repositoryLayer("ratings_store"))("PgRatingsRepository.store", (it) => {
   it.effect("failing row rolls back the delivery", () =>
     Effect.gen(function* () {
       const repository = yield* RatingsRepository
-      // The delivery row and the first two year rows are valid; quantity 0 breaks a CHECK constraint.
+      // The delivery row and the first two year rows are valid, but quantity 0 breaks a CHECK constraint.
       const rows = [...THREE_YEARS.slice(0, 2), { year: 2002, voteAverage: 7, quantity: 0 }]
       const error = yield* repository
         .store(delivery("store-rollback", rows), at("2026-02-17T10:00:00Z"))
