@@ -219,6 +219,31 @@ describe("webhook statuses", () => {
     })
   )
 
+  it.live("413 for a chunked body over 64 KiB", () =>
+    Effect.gen(function* () {
+      const stores = yield* Ref.make(0)
+      const base = yield* startServer(countingRepository(stores))
+      // A stream body is sent with Transfer-Encoding: chunked, so only the bytes read show the size.
+      const chunk = new Uint8Array(16 * 1024).fill(0x20)
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 5; i++) controller.enqueue(chunk)
+          controller.close()
+        }
+      })
+      const response = yield* Effect.promise(() =>
+        fetch(`${base}/webhooks/yearly-ratings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          duplex: "half"
+        } as RequestInit)
+      )
+      assert.strictEqual(response.status, 413)
+      assert.strictEqual(yield* Ref.get(stores), 0)
+    })
+  )
+
   it.live("exactly 64 KiB is read", () =>
     Effect.gen(function* () {
       const base = yield* startServer(RatingsRepository.layerMemory)
