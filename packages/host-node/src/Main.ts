@@ -30,7 +30,8 @@ export class EmbeddedPostgresFailed extends Schema.TaggedError<EmbeddedPostgresF
   detail: Schema.String
 }) {
   override get message(): string {
-    return `Embedded PostgreSQL could not start with DATA_DIR=${this.dataDir}: ${this.detail} Set DATABASE_URL to use another PostgreSQL server.`
+    const detail = this.detail.endsWith(".") ? this.detail : `${this.detail}.`
+    return `Embedded PostgreSQL failed (DATA_DIR=${this.dataDir}): ${detail} Set DATABASE_URL to use another PostgreSQL server.`
   }
 }
 

@@ -1,6 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { awaitExit, spawnCli } from "../../../testing/hostProcess.ts"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { awaitExit, freePort, spawnCli } from "../../../testing/hostProcess.ts"
+
+/** A new temporary directory, removed when the test's scope closes. */
+const temporaryDirectory = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "tmdb-yearly-cli-"))),
+  (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
+)
+
+/** The last line that the process wrote to stderr. */
+const lastLine = (text: string): string => text.trimEnd().split("\n").at(-1) ?? ""
 
 // Each case stops at the configuration, before any database or server starts.
 describe("CLI start-up checks", () => {
@@ -31,5 +44,47 @@ describe("CLI start-up checks", () => {
       assert.include(cli.stderr(), "unknown command serve")
       assert.include(cli.stderr(), "Usage: tmdb-yearly")
     })
+  )
+
+  it.live("unusable DATA_DIR fails start-up in one line", () =>
+    Effect.gen(function* () {
+      const dataDir = yield* temporaryDirectory
+      writeFileSync(join(dataDir, "notes.txt"), "not a PostgreSQL cluster")
+      const port = yield* freePort
+      const cli = yield* spawnCli(["start"], { PORT: String(port), DATA_DIR: dataDir })
+      const exit = yield* awaitExit(cli, 20_000)
+      assert.strictEqual(exit.code, 1)
+      assert.match(lastLine(cli.stderr()), /^Start-up failed: Embedded PostgreSQL failed \(DATA_DIR=/)
+      assert.include(lastLine(cli.stderr()), "Set DATABASE_URL")
+    })
+  )
+
+  it.live(
+    "port in use fails start-up in one line",
+    () =>
+      Effect.gen(function* () {
+        const dataDir = yield* temporaryDirectory
+        const blocker = yield* Effect.acquireRelease(
+          Effect.promise(
+            () =>
+              new Promise<ReturnType<typeof createServer>>((resolve) => {
+                const server = createServer()
+                server.listen(0, "127.0.0.1", () => resolve(server))
+              })
+          ),
+          (server) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+        )
+        const address = blocker.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        const cli = yield* spawnCli(["start"], { PORT: String(port), DATA_DIR: dataDir })
+        const exit = yield* awaitExit(cli, 60_000)
+        assert.strictEqual(exit.code, 1)
+        assert.strictEqual(
+          lastLine(cli.stderr()),
+          `Start-up failed: listen EADDRINUSE: address already in use 127.0.0.1:${port}`
+        )
+        assert.include(cli.stdout(), "Embedded PostgreSQL stopped")
+      }),
+    90_000
   )
 })
