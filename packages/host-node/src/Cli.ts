@@ -49,14 +49,14 @@ const start = (config: HostConfig): Effect.Effect<number> =>
     Effect.as(0),
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
+        ? Effect.interrupt
         : Effect.logError("Start-up failed", cause).pipe(
             Effect.andThen(writeError(`Start-up failed: ${firstLine(Cause.squash(cause))}`)),
             Effect.as(EXIT_FAILURE)
           )
     ),
     Effect.provide(loggingLayer({ level: config.logLevel, format: config.logFormat, toStderr: false }))
-  ) as Effect.Effect<number>
+  )
 
 /** Shows page progress on one updating line of the terminal. Nothing is shown when stderr is not a terminal. */
 const progressOnTerminal = (progress: PageProgress): Effect.Effect<void> =>
@@ -82,14 +82,14 @@ const once = (config: HostConfig, json: boolean): Effect.Effect<number> =>
     }),
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
+        ? Effect.interrupt
         : Effect.logDebug("Run failed", cause).pipe(
             Effect.andThen(writeError(`Run failed: ${firstLine(Cause.squash(cause))}`)),
             Effect.as(EXIT_FAILURE)
           )
     ),
     Effect.provide(loggingLayer({ level: config.logLevel, format: config.logFormat, toStderr: true }))
-  ) as Effect.Effect<number>
+  )
 
 const main: Effect.Effect<number> = Effect.gen(function* () {
   const command = parseCliArguments(process.argv.slice(2))
