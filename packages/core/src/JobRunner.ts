@@ -1,4 +1,5 @@
 import { Cause, Clock, DateTime, Duration, Effect, Option, Ref, Schema, Semaphore } from "effect"
+import type { Scope } from "effect"
 import { registerRunMetrics } from "./RunCycle.ts"
 import type { CycleResult } from "./RunCycle.ts"
 import { RunLog } from "./RunLog.ts"
@@ -14,7 +15,7 @@ export class RunInProgress extends Schema.TaggedError<RunInProgress>()("RunInPro
   }
 }
 
-/** The job's scheduler. Runs never overlap: `runNow` and `loop` share one lock. */
+/** The job's scheduler. Runs never overlap: `runNow`, `start` and `loop` share one lock. */
 export interface JobRunner {
   /**
    * Starts a run at once and returns its result, or fails with `RunInProgress` when a run is in progress.
@@ -23,6 +24,13 @@ export interface JobRunner {
    */
   readonly runNow: Effect.Effect<CycleResult, RunInProgress | StorageError>
   /**
+   * Starts a run at once in a new fiber of the current scope and returns its run id without waiting for it,
+   * or fails with `RunInProgress` when a run is in progress. Closing the scope interrupts the run. A
+   * `StorageError` or a defect of the run is logged, not raised. The next scheduled run comes one interval
+   * after this run finishes.
+   */
+  readonly start: Effect.Effect<string, RunInProgress, Scope.Scope>
+  /**
    * Runs the cycle at once, or after the rest of the interval when the last success is more recent than
    * one interval, and then again each time one interval has passed since the previous run finished. A
    * failed run is logged and the loop goes on. Fork it, and interrupt it to stop.
@@ -30,17 +38,22 @@ export interface JobRunner {
   readonly loop: Effect.Effect<never>
   /** Whether a run is in progress. */
   readonly isRunning: Effect.Effect<boolean>
+  /**
+   * Start time of the next scheduled run: one interval after the last run finished, or now when that time
+   * has passed. None while a run is in progress, and before the first run when no earlier success is known.
+   */
+  readonly nextRunAt: Effect.Effect<Option.Option<DateTime.Utc>>
 }
 
 /**
  * Builds the scheduler of `cycle`, spaced by `interval` from the end of one run to the start of the next,
- * like `Schedule.spaced`. It reads `RunLog.lastSuccess` once, here, so that a quick restart waits for the
- * rest of the interval. Time comes from `Clock`, so `TestClock` drives it in tests. It also registers the run
- * metrics of `runCycle` at zero.
+ * like `Schedule.spaced`. Each run gets a new random UUID as its id, which `cycle` receives. It reads
+ * `RunLog.lastSuccess` once, here, so that a quick restart waits for the rest of the interval. Time comes from
+ * `Clock`, so `TestClock` drives it in tests. It also registers the run metrics of `runCycle` at zero.
  */
 export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
   readonly interval: Duration.Input
-  readonly cycle: Effect.Effect<CycleResult, StorageError>
+  readonly cycle: (runId: string) => Effect.Effect<CycleResult, StorageError>
 }): Effect.fn.Return<JobRunner, StorageError, RunLog> {
   const runLog = yield* RunLog
   yield* registerRunMetrics
@@ -67,8 +80,10 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
     yield* Ref.set(running, false)
   })
 
-  // Callers hold the lock.
-  const runLocked = Ref.set(running, true).pipe(Effect.andThen(options.cycle), Effect.ensuring(recordEnd))
+  // Callers hold the lock. Each run gets its id here, so that `start` can return it before the run ends.
+  const runLocked = (runId: string) =>
+    Ref.set(running, true).pipe(Effect.andThen(options.cycle(runId)), Effect.ensuring(recordEnd))
+  const newRunId = Effect.sync(() => crypto.randomUUID())
 
   const runningRunId = runLog.recent(1).pipe(
     Effect.map((reports) => {
@@ -79,29 +94,40 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
       Effect.logWarning("Reading the id of the run in progress failed", cause).pipe(Effect.as(null))
     )
   )
+  const runInProgress = runningRunId.pipe(Effect.flatMap((runId) => Effect.fail(new RunInProgress({ runId }))))
 
-  const runNow = lock
-    .withPermitsIfAvailable(1)(runLocked)
-    .pipe(
-      Effect.flatMap(
-        Option.match({
-          onSome: Effect.succeed,
-          onNone: () => runningRunId.pipe(Effect.flatMap((runId) => Effect.fail(new RunInProgress({ runId }))))
-        })
-      )
-    )
-
-  // A scheduled run that fails is logged and not raised, so that the loop goes on. Interruption stops it.
-  const scheduledRun = runLocked.pipe(
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause) ? Effect.interrupt : Effect.logError("Scheduled run failed", cause)
-    )
+  const runNow = newRunId.pipe(
+    Effect.flatMap((runId) => lock.withPermitsIfAvailable(1)(runLocked(runId))),
+    Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => runInProgress }))
   )
+
+  // A background run that fails is logged and not raised, because no caller waits for its result. The loop
+  // goes on after it. Interruption stops it.
+  const logFailure = (message: string) => (cause: Cause.Cause<StorageError>) =>
+    Cause.hasInterruptsOnly(cause) ? Effect.interrupt : Effect.logError(message, cause)
+
+  // The fiber starts at once and uninterruptible, so the lock is released by `ensuring` even when the scope
+  // closes right after the fork. The run itself stays interruptible.
+  const start = Effect.uninterruptible(
+    Effect.gen(function* () {
+      if (!(yield* Semaphore.takeIfAvailable(lock, 1))) return yield* runInProgress
+      const runId = yield* newRunId
+      yield* runLocked(runId).pipe(
+        Effect.catchCause(logFailure("Requested run failed")),
+        Effect.interruptible,
+        Effect.ensuring(Semaphore.release(lock, 1)),
+        Effect.forkScoped({ startImmediately: true, uninterruptible: true })
+      )
+      return runId
+    })
+  )
+
+  const scheduledRun = newRunId.pipe(Effect.flatMap(runLocked), Effect.catchCause(logFailure("Scheduled run failed")))
 
   const tick = Effect.gen(function* () {
     const waitMs = yield* millisUntilDue
     if (waitMs > 0) return yield* Effect.sleep(Duration.millis(waitMs))
-    // A run started by runNow may have finished while this fiber waited for the lock, so check again.
+    // A run started by runNow or start may have finished while this fiber waited for the lock, so check again.
     yield* lock.withPermit(
       Effect.gen(function* () {
         if ((yield* millisUntilDue) === 0) yield* scheduledRun
@@ -119,5 +145,12 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
 
   const loop: Effect.Effect<never> = announceFirstWait.pipe(Effect.andThen(Effect.forever(tick)))
 
-  return { runNow, loop, isRunning: Ref.get(running) }
+  const nextRunAt = Effect.gen(function* () {
+    if (yield* Ref.get(running)) return Option.none<DateTime.Utc>()
+    const end = yield* Ref.get(lastEnd)
+    const now = yield* Clock.currentTimeMillis
+    return Option.map(end, (finished) => DateTime.makeUnsafe(Math.max(now, finished + intervalMs)))
+  })
+
+  return { runNow, start, loop, isRunning: Ref.get(running), nextRunAt }
 })

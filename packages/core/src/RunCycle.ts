@@ -18,6 +18,8 @@ import type { YearlyRating } from "./YearlyRating.ts"
 export interface CycleOptions extends CollectOptions {
   /** Decimals of the published `vote_average`, from 0 to 3. */
   readonly decimals: number
+  /** Id of the run, which also names its delivery. Default: a new random UUID. */
+  readonly runId?: string | undefined
 }
 
 /** The final report of one cycle and the rows it published. */
@@ -134,7 +136,7 @@ export const runCycle = Effect.fn("runCycle")(function* (
   const runLog = yield* RunLog
   const publisher = yield* RatingsPublisher
   const source = yield* TopRatedSource
-  const runId = crypto.randomUUID()
+  const runId = options.runId ?? crypto.randomUUID()
   const startMillis = yield* Clock.currentTimeMillis
   const started = new RunReport({
     runId,

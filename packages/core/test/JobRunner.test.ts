@@ -9,7 +9,7 @@ import {
   TopRatedSource
 } from "@tmdb-yearly/core"
 import type { CycleResult } from "@tmdb-yearly/core"
-import { Clock, DateTime, Duration, Effect, Fiber, Layer, Metric, Option } from "effect"
+import { Clock, DateTime, Duration, Effect, Exit, Fiber, Layer, Metric, Option, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { withCapturedLogs } from "../../../testing/LogCapture.ts"
 import { recordedPages } from "../../../testing/topRatedFixture.ts"
@@ -41,24 +41,26 @@ const report = (outcome: "succeeded" | "failed"): RunReport =>
 
 /**
  * Builds a cycle that records its span in `spans`, takes `duration` of clock time, and ends with the entry
- * of `endings` for its run number, or succeeds when the list is shorter.
+ * of `endings` for its run number, or succeeds when the list is shorter. Its report has the given run id.
  */
-const fakeCycle = (
-  spans: Array<Span>,
-  options: { readonly duration?: Duration.Input; readonly endings?: ReadonlyArray<Ending> } = {}
-): Effect.Effect<CycleResult, StorageError> =>
-  Effect.gen(function* () {
-    const span: Span = [(yield* Clock.currentTimeMillis) / MINUTE, null]
-    const runNumber = spans.push(span) - 1
-    if (options.duration !== undefined) yield* Effect.sleep(options.duration)
-    span[1] = (yield* Clock.currentTimeMillis) / MINUTE
-    const ending = options.endings?.[runNumber] ?? "succeeded"
-    if (ending === "storage-error") {
-      return yield* new StorageError({ operation: "RunLog.start", detail: "connection refused" })
-    }
-    if (ending === "defect") return yield* Effect.die(new Error("unexpected state in the fake cycle"))
-    return { report: report(ending), rows: [] }
-  })
+const fakeCycle =
+  (
+    spans: Array<Span>,
+    options: { readonly duration?: Duration.Input; readonly endings?: ReadonlyArray<Ending> } = {}
+  ) =>
+  (runId: string): Effect.Effect<CycleResult, StorageError> =>
+    Effect.gen(function* () {
+      const span: Span = [(yield* Clock.currentTimeMillis) / MINUTE, null]
+      const runNumber = spans.push(span) - 1
+      if (options.duration !== undefined) yield* Effect.sleep(options.duration)
+      span[1] = (yield* Clock.currentTimeMillis) / MINUTE
+      const ending = options.endings?.[runNumber] ?? "succeeded"
+      if (ending === "storage-error") {
+        return yield* new StorageError({ operation: "RunLog.start", detail: "connection refused" })
+      }
+      if (ending === "defect") return yield* Effect.die(new Error("unexpected state in the fake cycle"))
+      return { report: new RunReport({ ...report(ending), runId }), rows: [] }
+    })
 
 const starts = (spans: ReadonlyArray<Span>): Array<number> => spans.map(([start]) => start)
 
@@ -165,7 +167,8 @@ describe("makeJobRunner", () => {
         TopRatedSource.of({ readPage: (page) => Effect.sleep("1 minute").pipe(Effect.andThen(memory.readPage(page))) })
       )
       const context = yield* Layer.build(Layer.mergeAll(slowSource, RatingsPublisher.layerMemory, RunLog.layerMemory))
-      const cycle = runCycle({ pages: 10, concurrency: 4, decimals: 1 }).pipe(Effect.provideContext(context))
+      const cycle = (runId: string) =>
+        runCycle({ pages: 10, concurrency: 4, decimals: 1, runId }).pipe(Effect.provideContext(context))
       const runner = yield* makeJobRunner({ interval: INTERVAL, cycle }).pipe(Effect.provideContext(context))
 
       const loop = yield* Effect.forkChild(runner.loop)
@@ -193,7 +196,8 @@ describe("makeJobRunner", () => {
     Effect.gen(function* () {
       const spans: Array<Span> = []
       let duration: Duration.Input | undefined
-      const cycle = Effect.suspend(() => fakeCycle(spans, duration === undefined ? {} : { duration }))
+      const cycle = (runId: string) =>
+        Effect.suspend(() => fakeCycle(spans, duration === undefined ? {} : { duration })(runId))
       const runner = yield* makeJobRunner({ interval: INTERVAL, cycle })
       const loop = yield* Effect.forkChild(runner.loop)
       yield* TestClock.adjust("10 minutes")
@@ -309,5 +313,140 @@ describe("makeJobRunner", () => {
       const warnings = logs.filter((line) => line.level === "Warn").map((line) => line.message)
       assert.deepStrictEqual(warnings, ["Reading the id of the run in progress failed"])
     })
+  )
+
+  it.effect("start returns the id at once", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      const ids: Array<string> = []
+      const cycle = (runId: string) => {
+        ids.push(runId)
+        return fakeCycle(spans, { duration: "5 minutes" })(runId)
+      }
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle })
+      const scope = yield* Scope.make()
+      yield* TestClock.adjust("10 minutes")
+
+      const runId = yield* runner.start.pipe(Scope.provide(scope))
+      assert.deepStrictEqual(ids, [runId])
+      assert.match(runId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      assert.isTrue(yield* runner.isRunning)
+      assert.deepStrictEqual(spans, [[10, null]])
+
+      yield* TestClock.adjust("5 minutes")
+      assert.deepStrictEqual(spans, [[10, 15]])
+      assert.isFalse(yield* runner.isRunning)
+      yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("start fails while a run is in progress", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle: fakeCycle(spans, { duration: "45 minutes" }) })
+      const loop = yield* Effect.forkChild(runner.loop)
+      yield* TestClock.adjust("10 minutes")
+      const error = yield* Effect.flip(runner.start.pipe(Effect.scoped))
+      assert.strictEqual(error._tag, "RunInProgress")
+      assert.deepStrictEqual(spans, [[0, null]])
+      yield* Fiber.interrupt(loop)
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("spaces the next run from a start", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      let duration: Duration.Input | undefined
+      const cycle = (runId: string) =>
+        Effect.suspend(() => fakeCycle(spans, duration === undefined ? {} : { duration })(runId))
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle })
+      const scope = yield* Scope.make()
+      const loop = yield* Effect.forkChild(runner.loop)
+      yield* TestClock.adjust("10 minutes")
+
+      duration = "5 minutes"
+      yield* runner.start.pipe(Scope.provide(scope))
+      yield* TestClock.adjust("5 minutes")
+      duration = undefined
+
+      yield* TestClock.adjust("29 minutes")
+      assert.deepStrictEqual(spans, [
+        [0, 0],
+        [10, 15]
+      ])
+      yield* TestClock.adjust("1 minute")
+      assert.deepStrictEqual(spans, [
+        [0, 0],
+        [10, 15],
+        [45, 45]
+      ])
+      yield* Fiber.interrupt(loop)
+      yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("start logs a failed run and frees the lock", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      const [, logs] = yield* withCapturedLogs(
+        Effect.gen(function* () {
+          const runner = yield* makeJobRunner({
+            interval: INTERVAL,
+            cycle: fakeCycle(spans, { endings: ["storage-error", "succeeded"] })
+          })
+          yield* runner.start.pipe(Effect.scoped)
+          yield* TestClock.adjust("1 minute")
+          assert.isFalse(yield* runner.isRunning)
+          const result = yield* runner.runNow
+          assert.strictEqual(result.report.outcome, "succeeded")
+        })
+      )
+      assert.deepStrictEqual(starts(spans), [0, 1])
+      const errors = logs.filter((line) => line.level === "Error").map((line) => line.message)
+      assert.deepStrictEqual(errors, ["Requested run failed"])
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("closing the scope interrupts a started run", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle: fakeCycle(spans, { duration: "45 minutes" }) })
+      const scope = yield* Scope.make()
+      yield* runner.start.pipe(Scope.provide(scope))
+      yield* TestClock.adjust("1 minute")
+      yield* Scope.close(scope, Exit.void)
+      assert.isFalse(yield* runner.isRunning)
+      assert.deepStrictEqual(spans, [[0, null]])
+      const second = yield* Effect.exit(runner.start.pipe(Effect.scoped))
+      assert.isTrue(Exit.isSuccess(second), "the lock was released")
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("nextRunAt is one interval after the last end", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle: fakeCycle(spans, { duration: "5 minutes" }) })
+      assert.isTrue(Option.isNone(yield* runner.nextRunAt), "no run has ended yet")
+      const loop = yield* Effect.forkChild(runner.loop)
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(Option.isNone(yield* runner.nextRunAt), "a run is in progress")
+      yield* TestClock.adjust("4 minutes")
+      const next = yield* runner.nextRunAt
+      assert.strictEqual(Option.map(next, DateTime.toEpochMillis).pipe(Option.getOrNull), 35 * MINUTE)
+      yield* Fiber.interrupt(loop)
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
+  it.effect("nextRunAt after a recent success", () =>
+    Effect.gen(function* () {
+      yield* recordSuccessNow
+      yield* TestClock.adjust("10 minutes")
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle: fakeCycle([]) })
+      const next = yield* runner.nextRunAt
+      assert.strictEqual(Option.map(next, DateTime.toEpochMillis).pipe(Option.getOrNull), 30 * MINUTE)
+      yield* TestClock.adjust("40 minutes")
+      const overdue = yield* runner.nextRunAt
+      assert.strictEqual(Option.map(overdue, DateTime.toEpochMillis).pipe(Option.getOrNull), 50 * MINUTE)
+    }).pipe(Effect.provide(RunLog.layerMemory))
   )
 })
