@@ -98,6 +98,16 @@ export const DeliveryAlreadyStored = Schema.Struct({
   stored: Schema.Literal(false)
 }).pipe(Schema.encodeKeys({ deliveryId: "delivery_id" }), HttpApiSchema.status(200))
 
+/**
+ * The body of `POST /runs`'s 202: the run has started and goes on in the background. Its report appears in
+ * `GET /runs` under `run_id`, with outcome `running` until it finishes.
+ */
+export const RunAccepted = Schema.Struct({ runId: Schema.String }).pipe(
+  Schema.encodeKeys({ runId: "run_id" }),
+  HttpApiSchema.status(202)
+)
+export type RunAccepted = typeof RunAccepted.Type
+
 /** The body of `GET /health/live` and of a successful `GET /health/ready`. */
 export const HealthStatus = Schema.Struct({ status: Schema.Literals(["live", "ready"]) })
 
@@ -163,6 +173,37 @@ export class RatingsNotFound extends HttpApiError.Problem<RatingsNotFound>()("Ra
 }) {}
 
 /**
+ * 401 from `POST /runs`: `ADMIN_TOKEN` is set, and the request has no `Authorization: Bearer` token or a
+ * different one. The response carries `WWW-Authenticate: Bearer`.
+ */
+export class AdminTokenRejected extends HttpApiError.Problem<AdminTokenRejected>()("AdminTokenRejected", {
+  type: "urn:tmdb-yearly:problem:admin-token-rejected",
+  status: 401,
+  title: "Admin token missing or wrong"
+}) {}
+
+/** 409 from `POST /runs`: a run is in progress. `run_id` is that run's id, or null when it could not be read. */
+export class RunAlreadyInProgress extends HttpApiError.Problem<RunAlreadyInProgress>()(
+  "RunAlreadyInProgress",
+  {
+    type: "urn:tmdb-yearly:problem:run-in-progress",
+    status: 409,
+    title: "A run is in progress"
+  },
+  { run_id: Schema.NullOr(Schema.String) }
+) {}
+
+/**
+ * 503 from `POST /runs`: the scheduler is not running, because the service is still starting or is shutting
+ * down. The response carries `Retry-After` in seconds.
+ */
+export class SchedulerUnavailable extends HttpApiError.Problem<SchedulerUnavailable>()("SchedulerUnavailable", {
+  type: "urn:tmdb-yearly:problem:scheduler-unavailable",
+  status: 503,
+  title: "Scheduler unavailable"
+}) {}
+
+/**
  * 503: the database cannot be reached or is not migrated. The response carries `Retry-After` in seconds, and
  * the request can be sent again unchanged.
  */
@@ -204,21 +245,38 @@ export class RatingsGroup extends HttpApiGroup.make("ratings")
     )
   ) {}
 
-/** `GET /runs`: the job's recent run reports. */
-export class RunsGroup extends HttpApiGroup.make("runs").add(
-  HttpApiEndpoint.get("recent", "/runs", {
-    query: {
-      limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_RUNS_LIMIT }))))
-    },
-    success: Schema.Array(RunReportWire),
-    error: DatabaseUnavailable
-  }).annotateMerge(
-    OpenApi.annotations({
-      summary: "Recent runs of the job",
-      description: `Returns the most recent run reports, newest first: ${DEFAULT_RUNS_LIMIT} or \`limit\` of them (1 to ${MAX_RUNS_LIMIT}). A run in progress has outcome \`running\`.`
-    })
+/** `GET /runs`: the job's recent run reports. `POST /runs`: start a run at once. */
+export class RunsGroup extends HttpApiGroup.make("runs")
+  .add(
+    HttpApiEndpoint.get("recent", "/runs", {
+      query: {
+        limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_RUNS_LIMIT }))))
+      },
+      success: Schema.Array(RunReportWire),
+      error: DatabaseUnavailable
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Recent runs of the job",
+        description: `Returns the most recent run reports, newest first: ${DEFAULT_RUNS_LIMIT} or \`limit\` of them (1 to ${MAX_RUNS_LIMIT}). A run in progress has outcome \`running\`.`
+      })
+    )
   )
-) {}
+  .add(
+    HttpApiEndpoint.post("start", "/runs", {
+      headers: { authorization: Schema.optional(Schema.String) },
+      success: RunAccepted,
+      error: [AdminTokenRejected, RunAlreadyInProgress, SchedulerUnavailable]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Start a run now",
+        description: [
+          "Starts a run of the job at once and returns 202 with its `run_id` without waiting for it to finish. Runs never overlap, and the next scheduled run comes one interval after this run finishes.",
+          "When the service has an `ADMIN_TOKEN`, the request needs `Authorization: Bearer <ADMIN_TOKEN>`.",
+          "Statuses: 202 started; 401 missing or wrong token, with `WWW-Authenticate: Bearer`; 409 a run is in progress, naming its `run_id`; 503 the scheduler is not running yet or any more, with `Retry-After`."
+        ].join("\n\n")
+      })
+    )
+  ) {}
 
 /** `GET /health/live` and `GET /health/ready`. */
 export class HealthGroup extends HttpApiGroup.make("health")
