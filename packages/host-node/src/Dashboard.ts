@@ -282,14 +282,9 @@ const renderRuns = (runs: ReadonlyArray<RunReport>): Html => {
   </section> `
 }
 
-/**
- * Renders the dashboard as a complete HTML5 document: the latest delivery with an SVG chart and a table of
- * its yearly rows, or an explanation while there is none, and the given run reports. The page needs no
- * JavaScript and loads nothing else. Every interpolated string is HTML-escaped.
- */
-export const renderDashboard = (data: DashboardData): string => {
-  const latest = Option.getOrUndefined(data.latest)
-  const page = html`<!doctype html>
+/** Wraps the content of `<main>` in the complete HTML5 document that every dashboard page shares. */
+const renderPage = (content: Html): string =>
+  html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -305,18 +300,38 @@ export const renderDashboard = (data: DashboardData): string => {
           <h1>tmdb-yearly</h1>
           <p>Average vote and number of movies per release year in TMDB's top-rated list</p>
         </header>
-        <main>
-          ${
-            latest === undefined
-              ? renderEmptyState(data.nextRunAt)
-              : [renderLatest(latest, data.nextRunAt), renderRatings(latest, data.voteAverageDecimals)]
-          }
-          ${renderRuns(data.runs)}
-        </main>
+        <main>${content}</main>
         <footer>
           <p>This product uses the TMDB API but is not endorsed or certified by TMDB.</p>
         </footer>
       </body>
-    </html> `
-  return page.markup
+    </html> `.markup
+
+/**
+ * Renders the dashboard as a complete HTML5 document: the latest delivery with an SVG chart and a table of
+ * its yearly rows, or an explanation while there is none, and the given run reports. The page needs no
+ * JavaScript and loads nothing else. Every interpolated string is HTML-escaped.
+ */
+export const renderDashboard = (data: DashboardData): string => {
+  const latest = Option.getOrUndefined(data.latest)
+  return renderPage(
+    html`${
+      latest === undefined
+        ? renderEmptyState(data.nextRunAt)
+        : [renderLatest(latest, data.nextRunAt), renderRatings(latest, data.voteAverageDecimals)]
+    }
+    ${renderRuns(data.runs)}`
+  )
 }
+
+/** Renders the page served while the database cannot be read, with the time to wait before a reload. */
+export const renderDashboardUnavailable = (retryAfterSeconds: number): string =>
+  renderPage(
+    html`<section class="empty" aria-labelledby="unavailable-heading">
+      <h2 id="unavailable-heading">Database unavailable</h2>
+      <p>
+        The dashboard could not read the stored tables and runs, because the database did not respond. Reload this page
+        in ${retryAfterSeconds} seconds.
+      </p>
+    </section>`
+  )
