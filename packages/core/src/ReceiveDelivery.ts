@@ -148,8 +148,5 @@ export const receiveDelivery = Effect.fn("receiveDelivery")(function* (input: {
   )
   const receivedAt = yield* DateTime.now
   const result = yield* repository.store({ id, rows }, receivedAt)
-  yield* Effect.logInfo("Webhook delivery received").pipe(
-    Effect.annotateLogs({ delivery_id: id, stored: result.stored, rows: result.rows })
-  )
   return { deliveryId: id, stored: result.stored, rows: result.rows }
 })

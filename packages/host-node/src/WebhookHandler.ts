@@ -1,4 +1,5 @@
 import {
+  DatabaseUnavailable,
   InvalidPayload,
   MAX_WEBHOOK_BODY_BYTES,
   PayloadTooLarge,
@@ -8,7 +9,7 @@ import {
   SignatureRejected,
   UnsupportedMediaType
 } from "@tmdb-yearly/core"
-import { Effect, Stream } from "effect"
+import { Cause, Clock, Effect, Exit, Metric, Option, Stream } from "effect"
 import type { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { databaseUnavailable } from "./ApiHandlers.ts"
@@ -58,17 +59,124 @@ export const readBodyWithLimit = (
     return body
   })
 
+/** Webhook deliveries received, by the status of the response. */
+export const webhookDeliveriesTotal = Metric.counter("tmdb_yearly_webhook_deliveries_received_total", {
+  description: "Webhook deliveries received, by response status",
+  incremental: true
+})
+
+/** Yearly rows written by stored deliveries. A repeated delivery id writes and counts nothing. */
+export const webhookRowsStoredTotal = Metric.counter("tmdb_yearly_webhook_rows_stored_total", {
+  description: "Yearly rows stored from webhook deliveries",
+  incremental: true
+})
+
+/** Time from the start of a webhook request to its response, in seconds. */
+export const webhookDurationSeconds = Metric.histogram("tmdb_yearly_webhook_request_duration_seconds", {
+  description: "Time to handle a webhook delivery, from the request to the response, in seconds",
+  boundaries: Metric.boundariesFromIterable([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+})
+
+/** Every status the receiver returns, apart from a 500 for a defect. */
+const WEBHOOK_STATUSES = [200, 201, 400, 401, 413, 415, 503]
+
+const countDelivery = (status: number) =>
+  Metric.update(Metric.withAttributes(webhookDeliveriesTotal, { status: String(status) }), 1)
+
+/** Registers the webhook metrics at zero, each status included, so that `/metrics` lists them at once. */
+export const registerWebhookMetrics: Effect.Effect<void> = Effect.all(
+  [
+    ...WEBHOOK_STATUSES.map((status) =>
+      Metric.value(Metric.withAttributes(webhookDeliveriesTotal, { status: String(status) }))
+    ),
+    Metric.value(webhookRowsStoredTotal),
+    Metric.value(webhookDurationSeconds)
+  ],
+  { discard: true }
+)
+
+type WebhookProblem = InvalidPayload | SignatureRejected | PayloadTooLarge | UnsupportedMediaType | DatabaseUnavailable
+
+/** The log fields of a rejection: its reason, path, limit or content type, and the problem's detail. */
+const rejectionFields = (problem: WebhookProblem): Record<string, unknown> => {
+  switch (problem._tag) {
+    case "SignatureRejected":
+      return { reason: problem.reason, error: problem.detail }
+    case "InvalidPayload":
+      return { path: problem.path, error: problem.detail }
+    case "PayloadTooLarge":
+      return { max_bytes: problem.max_bytes }
+    case "UnsupportedMediaType":
+      return { content_type: problem.content_type }
+    case "DatabaseUnavailable":
+      return { error: problem.detail }
+  }
+}
+
+/**
+ * Records one handled webhook request: the counter of its status, the rows it stored, its duration, and one
+ * log line with `delivery_id` (the `webhook-id` header as sent, or null), `status`, `rows` and `duration_ms`.
+ * A request interrupted before its response, as when the client disconnects, records nothing.
+ */
+const recordRequest = (
+  exit: Exit.Exit<{ readonly stored: boolean; readonly rows: number }, WebhookProblem>,
+  deliveryId: string | null,
+  startedNanos: bigint
+) =>
+  Effect.gen(function* () {
+    if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return
+    const durationMs = Number((yield* Clock.currentTimeNanos) - startedNanos) / 1e6
+    yield* Metric.update(webhookDurationSeconds, durationMs / 1000)
+    const roundedMs = Math.round(durationMs * 10) / 10
+
+    if (Exit.isSuccess(exit)) {
+      const status = exit.value.stored ? 201 : 200
+      yield* countDelivery(status)
+      if (exit.value.stored) yield* Metric.update(webhookRowsStoredTotal, exit.value.rows)
+      yield* Effect.logInfo("Webhook delivery received").pipe(
+        Effect.annotateLogs({
+          delivery_id: deliveryId,
+          status,
+          stored: exit.value.stored,
+          rows: exit.value.rows,
+          duration_ms: roundedMs
+        })
+      )
+      return
+    }
+    const problem = Cause.findErrorOption(exit.cause)
+    if (Option.isNone(problem)) {
+      yield* countDelivery(500)
+      yield* Effect.logError("Webhook delivery failed", exit.cause).pipe(
+        Effect.annotateLogs({ delivery_id: deliveryId, status: 500, duration_ms: roundedMs })
+      )
+      return
+    }
+    yield* countDelivery(problem.value.status)
+    yield* Effect.logWarning("Webhook delivery rejected").pipe(
+      Effect.annotateLogs({
+        delivery_id: deliveryId,
+        status: problem.value.status,
+        rows: 0,
+        duration_ms: roundedMs,
+        ...rejectionFields(problem.value)
+      })
+    )
+  })
+
 /**
  * `POST /webhooks/yearly-ratings`. The handler takes the raw request, so the checks run in this order: the
  * content type (415), the 64 KiB limit (413), the signature on the raw bytes (401), the JSON and its schema
- * (400), and the database (503). A delivery id that is already stored returns 200 and writes nothing.
+ * (400), and the database (503). A delivery id that is already stored returns 200 and writes nothing. Each
+ * handled request is counted by status, timed, and logged in one line.
  */
 export const WebhookHandlers = HttpApiBuilder.group(RatingsApi, "webhooks", (handlers) =>
   Effect.gen(function* () {
     const secret = yield* WebhookSecret
     const repository = yield* RatingsRepository
+    yield* registerWebhookMetrics
 
-    return handlers.handleRaw("receive", ({ request }) =>
+    const receive = (request: HttpServerRequest.HttpServerRequest) =>
       Effect.gen(function* () {
         const contentType = request.headers["content-type"]
         if (!isJsonContentType(contentType)) {
@@ -78,30 +186,30 @@ export const WebhookHandlers = HttpApiBuilder.group(RatingsApi, "webhooks", (han
           })
         }
         const body = yield* readBodyWithLimit(request, MAX_WEBHOOK_BODY_BYTES)
-        const result = yield* receiveDelivery({ secret, headers: request.headers, body }).pipe(
+        return yield* receiveDelivery({ secret, headers: request.headers, body }).pipe(
           Effect.provideService(RatingsRepository, repository)
         )
-        return { deliveryId: result.deliveryId, stored: result.stored }
       }).pipe(
         Effect.catchTags({
           WebhookVerificationError: (error) =>
-            Effect.logWarning("Webhook delivery rejected").pipe(
-              Effect.annotateLogs({ reason: error.reason, delivery_id: request.headers["webhook-id"] ?? null }),
-              Effect.andThen(Effect.fail(new SignatureRejected({ detail: error.message, reason: error.reason })))
-            ),
+            Effect.fail(new SignatureRejected({ detail: error.message, reason: error.reason })),
           PayloadRejected: (error) =>
-            Effect.logWarning("Webhook body rejected").pipe(
-              Effect.annotateLogs({ path: error.path, delivery_id: request.headers["webhook-id"] ?? null }),
-              Effect.andThen(
-                Effect.fail(new InvalidPayload({ detail: error.message, path: error.path, value: error.value }))
-              )
-            ),
+            Effect.fail(new InvalidPayload({ detail: error.message, path: error.path, value: error.value })),
           // The secret is checked at start-up, so this is a programming error rather than a client's fault.
           InvalidWebhookSecret: (error) => Effect.die(error),
           StorageError: databaseUnavailable
-        }),
-        Effect.annotateLogs({ route: "webhook" })
+        })
       )
+
+    return handlers.handleRaw("receive", ({ request }) =>
+      Effect.gen(function* () {
+        const startedNanos = yield* Clock.currentTimeNanos
+        const deliveryId = request.headers["webhook-id"] ?? null
+        const result = yield* receive(request).pipe(
+          Effect.onExit((exit) => recordRequest(exit, deliveryId, startedNanos))
+        )
+        return { deliveryId: result.deliveryId, stored: result.stored }
+      }).pipe(Effect.annotateLogs({ route: "webhook" }))
     )
   })
 )
