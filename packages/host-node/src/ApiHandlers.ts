@@ -1,17 +1,23 @@
 import {
+  AdminTokenRejected,
   DatabaseUnavailable,
   DEFAULT_RUNS_LIMIT,
   RatingsApi,
   RatingsNotFound,
   RatingsRepository,
   RETRY_AFTER_SECONDS,
-  RunLog
+  RunAlreadyInProgress,
+  RunLog,
+  SchedulerUnavailable
 } from "@tmdb-yearly/core"
 import type { StorageError } from "@tmdb-yearly/core"
 import { Effect, Layer, Option } from "effect"
-import { HttpRouter, HttpServerResponse } from "effect/http"
+import type { Redacted } from "effect"
+import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
+import { bearerTokenMatches } from "./AdminToken.ts"
 import { Readiness } from "./Readiness.ts"
+import { SchedulerHandle } from "./Scheduler.ts"
 
 /**
  * Logs a storage failure and turns it into the 503 problem. The client sees the failed operation but not the
@@ -81,15 +87,65 @@ export const RatingsHandlers = HttpApiBuilder.group(RatingsApi, "ratings", (hand
   })
 )
 
-/** `GET /runs`, read from the `RunLog`. */
-export const RunsHandlers = HttpApiBuilder.group(RatingsApi, "runs", (handlers) =>
-  Effect.gen(function* () {
-    const runLog = yield* RunLog
-    return handlers.handle("recent", ({ query }) =>
-      runLog.recent(query.limit ?? DEFAULT_RUNS_LIMIT).pipe(Effect.catchTag("StorageError", databaseUnavailable))
+/**
+ * Fails with `AdminTokenRejected`, and sets `WWW-Authenticate: Bearer` on the response, unless the admin token
+ * is unset or the `Authorization` header carries it.
+ */
+const requireAdminToken = (adminToken: Option.Option<Redacted.Redacted<string>>, authorization: string | undefined) => {
+  if (Option.isNone(adminToken) || bearerTokenMatches(adminToken.value, authorization)) return Effect.void
+  return HttpEffect.appendPreResponseHandler((_request, response) =>
+    Effect.succeed(HttpServerResponse.setHeader(response, "www-authenticate", 'Bearer realm="tmdb-yearly"'))
+  ).pipe(
+    Effect.andThen(Effect.logWarning("Run request rejected: missing or wrong admin token")),
+    Effect.andThen(
+      Effect.fail(
+        new AdminTokenRejected({
+          detail:
+            authorization === undefined
+              ? "This service requires Authorization: Bearer <ADMIN_TOKEN> to start a run."
+              : "The bearer token does not match ADMIN_TOKEN."
+        })
+      )
     )
-  })
-)
+  )
+}
+
+/**
+ * `GET /runs`, read from the `RunLog`, and `POST /runs`, which starts a run through the `SchedulerHandle`.
+ * When `adminToken` is set, `POST /runs` requires it as a bearer token.
+ */
+export const runsHandlers = (adminToken: Option.Option<Redacted.Redacted<string>>) =>
+  HttpApiBuilder.group(RatingsApi, "runs", (handlers) =>
+    Effect.gen(function* () {
+      const runLog = yield* RunLog
+      const schedulerHandle = yield* SchedulerHandle
+      return handlers
+        .handle("recent", ({ query }) =>
+          runLog.recent(query.limit ?? DEFAULT_RUNS_LIMIT).pipe(Effect.catchTag("StorageError", databaseUnavailable))
+        )
+        .handle("start", ({ headers }) =>
+          Effect.gen(function* () {
+            yield* requireAdminToken(adminToken, headers.authorization)
+            const scheduler = yield* schedulerHandle.current
+            if (Option.isNone(scheduler)) {
+              return yield* new SchedulerUnavailable({
+                detail: `The scheduler is not running, because the service is starting or shutting down. Retry after ${RETRY_AFTER_SECONDS} seconds.`
+              })
+            }
+            const runId = yield* scheduler.value.startNow.pipe(
+              Effect.catchTag("RunInProgress", (error) =>
+                Effect.logInfo("Run request rejected: a run is in progress").pipe(
+                  Effect.annotateLogs({ run_id: error.runId }),
+                  Effect.andThen(Effect.fail(new RunAlreadyInProgress({ detail: error.message, run_id: error.runId })))
+                )
+              )
+            )
+            yield* Effect.logInfo("Run request accepted").pipe(Effect.annotateLogs({ run_id: runId }))
+            return { runId }
+          }).pipe(Effect.annotateLogs({ route: "runs" }))
+        )
+    })
+  )
 
 /** `GET /health/live` and `GET /health/ready`. */
 export const HealthHandlers = HttpApiBuilder.group(RatingsApi, "health", (handlers) =>
@@ -106,5 +162,9 @@ export const HealthHandlers = HttpApiBuilder.group(RatingsApi, "health", (handle
   })
 )
 
-/** The handlers of every group except the webhook, which needs the secret and lives in its own module. */
-export const ReadHandlers = Layer.mergeAll(RatingsHandlers, RunsHandlers, HealthHandlers)
+/**
+ * The handlers of every group except the webhook, which needs the secret and lives in its own module.
+ * `adminToken` is the bearer token that `POST /runs` requires, or none to accept requests without one.
+ */
+export const apiHandlers = (adminToken: Option.Option<Redacted.Redacted<string>>) =>
+  Layer.mergeAll(RatingsHandlers, runsHandlers(adminToken), HealthHandlers)

@@ -145,6 +145,19 @@ const publisherLayer = (
     onNone: () => Layer.unwrap(Effect.map(serverBaseUrl, (base) => publisherTo(`${base}${WEBHOOK_PATH}`)))
   })
 
+/**
+ * Warns at start-up when any client that reaches the server can start runs: `ADMIN_TOKEN` is unset and `HOST`
+ * is not a loopback address.
+ */
+const warnAboutOpenRunEndpoint = (config: HostConfig) =>
+  Option.isNone(config.adminToken) && !/^(127\.|::1$|localhost$)/.test(config.host)
+    ? Layer.effectDiscard(
+        Effect.logWarning("ADMIN_TOKEN is not set, so any client that reaches this server can start runs").pipe(
+          Effect.annotateLogs({ host: config.host })
+        )
+      )
+    : Layer.empty
+
 /** Logs the start of the shutdown. It is built last, so its finaliser is the first to run. */
 const announceShutdown = Layer.effectDiscard(Effect.addFinalizer(() => Effect.logInfo("Shutting down")))
 
@@ -159,7 +172,13 @@ export const serviceLayer = (config: HostConfig) => {
     interval: config.jobInterval,
     cycle: { pages: config.tmdbPages, concurrency: config.tmdbConcurrency, decimals: config.voteAverageDecimals }
   })
-  const server = serverLayer({ port: config.port, host: config.host, gracefulShutdownTimeout: HTTP_SHUTDOWN_TIMEOUT })
+  const server = serverLayer({
+    port: config.port,
+    host: config.host,
+    gracefulShutdownTimeout: HTTP_SHUTDOWN_TIMEOUT,
+    adminToken: config.adminToken,
+    voteAverageDecimals: config.voteAverageDecimals
+  })
   const service = scheduler.pipe(
     Layer.provide(publisherLayer(config)),
     Layer.provide(sourceLayer(config)),
@@ -168,7 +187,7 @@ export const serviceLayer = (config: HostConfig) => {
     Layer.provideMerge(WebhookSecret.layer(config.webhookSecret)),
     Layer.provide(NodeHttpClient.layerUndici)
   )
-  return announceShutdown.pipe(Layer.provideMerge(service))
+  return announceShutdown.pipe(Layer.provideMerge(service), Layer.merge(warnAboutOpenRunEndpoint(config)))
 }
 
 /**
@@ -188,7 +207,13 @@ export const runOnce = (
 
 const onceLayer = (config: HostConfig) => {
   const base = Layer.mergeAll(storesLayer(config), WebhookSecret.layer(config.webhookSecret))
-  const ownWebhook = serverLayer({ port: 0, host: "127.0.0.1", gracefulShutdownTimeout: HTTP_SHUTDOWN_TIMEOUT })
+  const ownWebhook = serverLayer({
+    port: 0,
+    host: "127.0.0.1",
+    gracefulShutdownTimeout: HTTP_SHUTDOWN_TIMEOUT,
+    adminToken: config.adminToken,
+    voteAverageDecimals: config.voteAverageDecimals
+  })
   const publisher = Option.match(config.webhookUrl, {
     onSome: (url) => publisherTo(url).pipe(Layer.provide(NodeHttpClient.layerUndici)),
     onNone: () => publisherLayer(config).pipe(Layer.provideMerge(ownWebhook), Layer.provide(NodeHttpClient.layerUndici))

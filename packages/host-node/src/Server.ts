@@ -1,28 +1,46 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { RatingsApi } from "@tmdb-yearly/core"
 import { Effect, Layer, Result } from "effect"
-import type { Duration } from "effect"
+import type { Duration, Option, Redacted } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { NetAddress } from "effect/net"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiScalar } from "effect/http-api"
+import { PrometheusMetrics } from "effect/observability"
 import { createServer } from "node:http"
-import { ReadHandlers, StatusHeaders } from "./ApiHandlers.ts"
+import { apiHandlers, StatusHeaders } from "./ApiHandlers.ts"
+import { dashboardRoute } from "./DashboardRoute.ts"
+import { SchedulerHandle } from "./Scheduler.ts"
 import { WebhookHandlers } from "./WebhookHandler.ts"
 
-/**
- * Every route the host serves: the HttpApi (with `/openapi.json`), the API reference at `/docs`, and the
- * middleware that sets status-dependent headers. A new route layer is added here, and nowhere else.
- */
-export const Routes = Layer.mergeAll(
-  HttpApiBuilder.layer(RatingsApi, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([ReadHandlers, WebhookHandlers])
-  ),
-  HttpApiScalar.layer(RatingsApi, { path: "/docs" }),
-  StatusHeaders
-)
+/** Settings of the routes. */
+export interface RouteOptions {
+  /** Bearer token that `POST /runs` requires, or none to accept requests without one. */
+  readonly adminToken: Option.Option<Redacted.Redacted<string>>
+  /** Decimals of the average on the dashboard (`VOTE_AVERAGE_DECIMALS`). */
+  readonly voteAverageDecimals: number
+}
 
-/** The listen address and shutdown timeout of the HTTP server. Port 0 picks a free port, which `HttpServer.address` reports. */
-export interface ServerOptions {
+/**
+ * Every route the host serves: the HttpApi (with `/openapi.json`), the API reference at `/docs`, the dashboard
+ * at `/`, the Prometheus metrics at `/metrics`, and the middleware that sets status-dependent headers. A new
+ * route layer is added here, and nowhere else.
+ */
+export const routes = (options: RouteOptions) =>
+  Layer.mergeAll(
+    HttpApiBuilder.layer(RatingsApi, { openapiPath: "/openapi.json" }).pipe(
+      Layer.provide([apiHandlers(options.adminToken), WebhookHandlers])
+    ),
+    HttpApiScalar.layer(RatingsApi, { path: "/docs" }),
+    dashboardRoute({ voteAverageDecimals: options.voteAverageDecimals }),
+    PrometheusMetrics.layerHttp({ path: "/metrics" }),
+    StatusHeaders
+  )
+
+/**
+ * The listen address and shutdown timeout of the HTTP server, and the settings of its routes. Port 0 picks a
+ * free port, which `HttpServer.address` reports.
+ */
+export interface ServerOptions extends RouteOptions {
   readonly port: number
   readonly host: string
   /** Time that shutdown waits for open requests before it interrupts them. */
@@ -30,12 +48,13 @@ export interface ServerOptions {
 }
 
 /**
- * The HTTP server with every route of `Routes`, on Node's `http` module. It provides `HttpServer`, whose
- * address the publisher reads when it posts to this host's own webhook. The handlers still need
- * `RatingsRepository`, `RunLog`, `Readiness` and `WebhookSecret`.
+ * The HTTP server with every route of `routes`, on Node's `http` module. It provides `HttpServer`, whose
+ * address the publisher reads when it posts to this host's own webhook, and an empty `SchedulerHandle`, which
+ * the scheduler attaches to when it starts. The handlers still need `RatingsRepository`, `RunLog`, `Readiness`
+ * and `WebhookSecret`.
  */
 export const serverLayer = (options: ServerOptions) =>
-  HttpRouter.serve(Routes, { disableLogger: true }).pipe(
+  HttpRouter.serve(routes(options), { disableLogger: true }).pipe(
     Layer.provide(HttpApiMiddleware.layerProblemDetails({ includeDetails: true })),
     Layer.provideMerge(
       NodeHttpServer.layer(createServer, {
@@ -43,7 +62,8 @@ export const serverLayer = (options: ServerOptions) =>
         host: options.host,
         gracefulShutdownTimeout: options.gracefulShutdownTimeout
       })
-    )
+    ),
+    Layer.provideMerge(SchedulerHandle.layer)
   )
 
 /**

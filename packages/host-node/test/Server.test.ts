@@ -44,7 +44,13 @@ const startServer = (
 ): Effect.Effect<string, never, Scope.Scope> =>
   Effect.gen(function* () {
     const context = yield* Layer.build(
-      serverLayer({ port: 0, host: "127.0.0.1", gracefulShutdownTimeout: "1 second" }).pipe(
+      serverLayer({
+        port: 0,
+        host: "127.0.0.1",
+        gracefulShutdownTimeout: "1 second",
+        adminToken: Option.none(),
+        voteAverageDecimals: 1
+      }).pipe(
         Layer.provide([
           repository,
           runLog,
@@ -167,6 +173,73 @@ describe("HTTP server", () => {
       assert.strictEqual((limited.body as ReadonlyArray<unknown>).length, 1)
       const badLimit = yield* getJson(`${base}/runs?limit=0`)
       assert.strictEqual(badLimit.status, 400)
+    })
+  )
+
+  it.live("dashboard is served at /", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      const empty = yield* getJson(`${base}/`)
+      assert.strictEqual(empty.status, 200)
+      assert.strictEqual(empty.headers.get("content-type"), "text/html; charset=utf-8")
+      assert.strictEqual(empty.headers.get("cache-control"), "no-store")
+      assert.strictEqual(
+        empty.headers.get("content-security-policy"),
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+      )
+      assert.include(empty.body as string, "No delivery yet")
+
+      const posted = yield* postWebhook({
+        url: `${base}/webhooks/yearly-ratings`,
+        id: "msg_page",
+        body: JSON.stringify(TABLE)
+      })
+      assert.strictEqual(posted.status, 201)
+      const page = (yield* getJson(`${base}/`)).body as string
+      assert.include(page, "msg_page")
+      assert.strictEqual(page.match(/class="mark-average"/g)?.length, 2)
+      assert.strictEqual(page.match(/class="mark-quantity"/g)?.length, 2)
+    })
+  )
+
+  it.live("dashboard is 503 when storage fails", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(downRepository)
+      const page = yield* getJson(`${base}/`)
+      assert.strictEqual(page.status, 503)
+      assert.strictEqual(page.headers.get("retry-after"), "5")
+      assert.strictEqual(page.headers.get("content-type"), "text/html; charset=utf-8")
+      assert.include(page.body as string, "Database unavailable")
+      assert.notInclude(page.body as string, "connection refused")
+    })
+  )
+
+  it.live("POST /runs is 503 without a scheduler", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      const response = yield* Effect.promise(() => fetch(`${base}/runs`, { method: "POST" }))
+      assert.strictEqual(response.status, 503)
+      assert.strictEqual(response.headers.get("retry-after"), "5")
+      const problem = (yield* Effect.promise(() => response.json())) as { type: string }
+      assert.strictEqual(problem.type, "urn:tmdb-yearly:problem:scheduler-unavailable")
+    })
+  )
+
+  it.live("metrics list the webhook series at zero", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      const metrics = yield* getJson(`${base}/metrics`)
+      assert.strictEqual(metrics.status, 200)
+      assert.strictEqual(metrics.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8")
+      const text = metrics.body as string
+      for (const status of ["200", "201", "400", "401", "413", "415", "503"]) {
+        assert.match(
+          text,
+          new RegExp(`^tmdb_yearly_webhook_deliveries_received_total\\{status="${status}"\\} \\d+$`, "m")
+        )
+      }
+      assert.match(text, /^tmdb_yearly_webhook_rows_stored_total \d+$/m)
+      assert.match(text, /^tmdb_yearly_webhook_request_duration_seconds_count \d+$/m)
     })
   )
 

@@ -48,7 +48,13 @@ const HarnessLive = Layer.effect(
       Layer.provideMerge(database)
     )
     const context = yield* Layer.build(
-      serverLayer({ port: 0, host: "127.0.0.1", gracefulShutdownTimeout: "1 second" }).pipe(
+      serverLayer({
+        port: 0,
+        host: "127.0.0.1",
+        gracefulShutdownTimeout: "1 second",
+        adminToken: Option.none(),
+        voteAverageDecimals: 1
+      }).pipe(
         Layer.provideMerge(stores),
         Layer.provide(WebhookSecret.layer(Option.some(Redacted.make(TEST_WEBHOOK_SECRET))))
       )
