@@ -1,5 +1,6 @@
 import { Config, Duration, Effect, Option, Redacted, Schema } from "effect"
 import type { LogLevel } from "effect"
+import { BEARER_TOKEN_PATTERN } from "./AdminToken.ts"
 
 /** A configuration variable whose value is not allowed. The message names the variable, the value and the rule. */
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
@@ -41,7 +42,9 @@ export interface HostConfig {
   readonly dataDir: string
   readonly voteAverageDecimals: number
   readonly logLevel: LogLevel.LogLevel
-  readonly logFormat: LogFormat
+  /** Unset means `pretty` when the logs go to a terminal and `json` otherwise. */
+  readonly logFormat: Option.Option<LogFormat>
+  /** Unset means `POST /runs` needs no token. */
   readonly adminToken: Option.Option<Redacted.Redacted<string>>
 }
 
@@ -212,15 +215,21 @@ const logLevel = Effect.flatMap(readVariable("LOG_LEVEL"), (value) => {
 })
 
 const logFormat = Effect.flatMap(readVariable("LOG_FORMAT"), (value) => {
-  if (Option.isNone(value)) return Effect.succeed<LogFormat>("pretty")
+  if (Option.isNone(value)) return Effect.succeed(Option.none<LogFormat>())
   const text = value.value.trim().toLowerCase()
   if (text !== "pretty" && text !== "json") return invalid("LOG_FORMAT", value.value, "pretty or json")
-  return Effect.succeed<LogFormat>(text)
+  return Effect.succeed(Option.some<LogFormat>(text))
 })
 
-const adminToken = Effect.map(readVariable("ADMIN_TOKEN"), (value) =>
-  Option.map(value, (text) => Redacted.make(text.trim()))
-)
+// A client sends the token in an `Authorization: Bearer` header, so it must use the characters allowed there.
+const adminToken = Effect.flatMap(readVariable("ADMIN_TOKEN"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(Option.none<Redacted.Redacted<string>>())
+  const text = value.value.trim()
+  if (!BEARER_TOKEN_PATTERN.test(text)) {
+    return invalidSecret("ADMIN_TOKEN", text, "a bearer token of letters, digits and -._~+/, optionally ending in =")
+  }
+  return Effect.succeed(Option.some(Redacted.make(text)))
+})
 
 /**
  * Reads and checks every variable of the host from the current `ConfigProvider` (the environment by default).

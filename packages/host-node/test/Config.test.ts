@@ -26,7 +26,7 @@ describe("loadHostConfig", () => {
       assert.strictEqual(config.dataDir, ".data")
       assert.strictEqual(config.voteAverageDecimals, 1)
       assert.strictEqual(config.logLevel, "Info")
-      assert.strictEqual(config.logFormat, "pretty")
+      assert.isTrue(Option.isNone(config.logFormat))
       assert.isTrue(Option.isNone(config.adminToken))
     })
   )
@@ -50,7 +50,7 @@ describe("loadHostConfig", () => {
         VOTE_AVERAGE_DECIMALS: "3",
         LOG_LEVEL: "debug",
         LOG_FORMAT: "JSON",
-        ADMIN_TOKEN: "s3cret"
+        ADMIN_TOKEN: "s3cret-Token_1.0~a+b/c=="
       })
       const credential = Option.getOrThrow(config.tmdbCredential)
       assert.strictEqual(credential._tag, "ApiKey")
@@ -72,8 +72,8 @@ describe("loadHostConfig", () => {
       assert.strictEqual(config.dataDir, "/tmp/data")
       assert.strictEqual(config.voteAverageDecimals, 3)
       assert.strictEqual(config.logLevel, "Debug")
-      assert.strictEqual(config.logFormat, "json")
-      assert.strictEqual(Redacted.value(Option.getOrThrow(config.adminToken)), "s3cret")
+      assert.deepStrictEqual(config.logFormat, Option.some("json"))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(config.adminToken)), "s3cret-Token_1.0~a+b/c==")
     })
   )
 
@@ -127,7 +127,8 @@ describe("loadHostConfig", () => {
       const cases: ReadonlyArray<readonly [string, string]> = [
         ["WEBHOOK_SECRET", "not-a-whsec-secret"],
         ["DATABASE_URL", "mysql://user:hunter2@db/x"],
-        ["TMDB_API_KEY", "key with spaces hunter2"]
+        ["TMDB_API_KEY", "key with spaces hunter2"],
+        ["ADMIN_TOKEN", "token with spaces hunter2"]
       ]
       for (const [variable, value] of cases) {
         const error = yield* loadError({ [variable]: value })
