@@ -113,6 +113,15 @@ const make = (options: TmdbHttpOptions) =>
     const pageUrl = `${options.baseUrl.replace(/\/+$/, "")}/movie/top_rated`
 
     const client = yield* HttpClient.HttpClient
+    // Registered at zero, so that a metrics endpoint lists them before the first request.
+    yield* Effect.all(
+      [
+        Metric.value(Metric.withAttributes(requestsTotal, { status: "200" })),
+        Metric.value(retriesTotal),
+        Metric.value(pagesReadTotal)
+      ],
+      { discard: true }
+    )
     const waitForRequestSlot = yield* makeRequestLimiter(maxRequestsPerSecond, Duration.seconds(1))
     // The key is a `Redacted` URL parameter, so that span attributes show it as redacted. Error messages of
     // the HTTP client print `request.url`, which contains no query string. The extra redacted name also covers

@@ -71,6 +71,11 @@ const make = (options: WebhookPublisherOptions) =>
     const retryBaseDelay = Duration.fromInputUnsafe(options.retryBaseDelay ?? DEFAULT_RETRY_BASE_DELAY)
     const maxRetryAfter = Duration.fromInputUnsafe(options.maxRetryAfter ?? DEFAULT_MAX_RETRY_AFTER)
     const client = yield* HttpClient.HttpClient
+    // Registered at zero, so that a metrics endpoint lists them before the first delivery.
+    yield* Effect.all(
+      [Metric.value(Metric.withAttributes(attemptsTotal, { status: "201" })), Metric.value(retriesTotal)],
+      { discard: true }
+    )
     const encodePayload = Schema.encodeEffect(YearlyRatingsPayload)
 
     const fail = (deliveryId: string, status: number | null, detail: string) =>
