@@ -118,3 +118,34 @@ export const pollJson = <A>(
       `Polling ${url} did not succeed (last: ${last}).\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`
     )
   })
+
+/** A `start` process whose first run has finished, and the base URL of its HTTP server. */
+export interface RunningHost {
+  readonly cli: CliProcess
+  /** Such as `http://127.0.0.1:40123`. */
+  readonly baseUrl: string
+}
+
+/**
+ * Starts `start` on a free port of 127.0.0.1 with `env`, and waits at most `timeoutMillis` until `GET /runs`
+ * lists a run that is no longer running. The process is killed when the scope closes, if it still runs.
+ */
+export const startHostAfterFirstRun = (
+  env: Readonly<Record<string, string>>,
+  timeoutMillis = 60_000
+): Effect.Effect<RunningHost, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const port = yield* freePort
+    const cli = yield* spawnCli(["start"], { ...env, PORT: String(port), HOST: "127.0.0.1" })
+    const baseUrl = `http://127.0.0.1:${port}`
+    yield* pollJson(
+      cli,
+      `${baseUrl}/runs`,
+      (status, body) =>
+        status === 200 &&
+        Array.isArray(body) &&
+        body.some((run: { readonly outcome?: unknown }) => run.outcome !== "running"),
+      timeoutMillis
+    )
+    return { cli, baseUrl }
+  })

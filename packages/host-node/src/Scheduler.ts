@@ -8,7 +8,7 @@ import type {
   StorageError,
   TopRatedSource
 } from "@tmdb-yearly/core"
-import { Context, DateTime, Duration, Effect, Fiber, Layer, Option, Ref, Schedule, Scope } from "effect"
+import { Context, DateTime, Duration, Effect, Fiber, Layer, Option, Ref, References, Schedule, Scope } from "effect"
 
 /** Default time a run in progress gets to finish at shutdown before it is interrupted. */
 export const DEFAULT_SHUTDOWN_GRACE = Duration.seconds(30)
@@ -116,7 +116,9 @@ export class Scheduler extends Context.Service<Scheduler, SchedulerControl>()("@
         )
 
         const control: SchedulerControl = {
-          startNow: runner.start.pipe(Scope.provide(runs)),
+          // The run's fiber inherits the caller's log annotations, such as a request's `route`, so they are
+          // cleared: the run belongs to the scheduler.
+          startNow: runner.start.pipe(Scope.provide(runs), Effect.provideService(References.CurrentLogAnnotations, {})),
           isRunning: runner.isRunning,
           nextRunAt: runner.nextRunAt
         }

@@ -1,6 +1,6 @@
 import { assert, it, layer } from "@effect/vitest"
 import { aggregate, RunReport, type StoredDelivery } from "@tmdb-yearly/core"
-import { DateTime, Effect, Option } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { existsSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { createServer } from "node:http"
@@ -14,6 +14,8 @@ import {
   visitPage
 } from "../../../testing/browser.ts"
 import { PAGES_1_TO_10_TABLE } from "../../../testing/goldenTable.ts"
+import { type RunningHost, startHostAfterFirstRun } from "../../../testing/hostProcess.ts"
+import { TestDatabase, testDatabaseLayer } from "../../../testing/postgres.ts"
 import { recordedPages } from "../../../testing/topRatedFixture.ts"
 import { renderDashboard } from "../src/Dashboard.ts"
 
@@ -238,3 +240,71 @@ layer(Chromium.layer, { timeout: "60 seconds", excludeTestServices: true })("Das
     })
   )
 })
+
+/**
+ * The host as `npm start` runs it, with the recorded snapshot and no TMDB credential, on a new test database,
+ * once its first run has stored the pages 1-10 table.
+ */
+class DefaultHost extends Context.Service<DefaultHost, RunningHost>()("test/DefaultHost") {
+  static readonly layer = Layer.effect(
+    DefaultHost,
+    Effect.gen(function* () {
+      const database = yield* TestDatabase
+      return yield* startHostAfterFirstRun({ DATABASE_URL: Redacted.value(database.url) })
+    })
+  ).pipe(Layer.provide(testDatabaseLayer("dashboard_host")))
+}
+
+layer(Layer.mergeAll(Chromium.layer, DefaultHost.layer), { timeout: "90 seconds", excludeTestServices: true })(
+  "Dashboard of a running host",
+  (it) => {
+    it.effect("loads without console errors", () =>
+      Effect.gen(function* () {
+        const host = yield* DefaultHost
+        const { page, problems, requests } = yield* visitPage(`${host.baseUrl}/`)
+        assert.strictEqual(yield* Effect.promise(() => page.title()), "tmdb-yearly dashboard")
+        assert.deepStrictEqual(problems, [])
+        assert.deepStrictEqual(requests, [`${host.baseUrl}/`])
+      })
+    )
+
+    it.effect("has one mark per year of the latest table", () =>
+      Effect.gen(function* () {
+        const host = yield* DefaultHost
+        const latest = yield* Effect.promise(
+          async () =>
+            (await (await fetch(`${host.baseUrl}/yearly-ratings`)).json()) as {
+              readonly delivery_id: string
+              readonly ratings: ReadonlyArray<{ readonly year: string }>
+            }
+        )
+        const years = latest.ratings.map((row) => row.year)
+        assert.deepStrictEqual(latest.ratings, PAGES_1_TO_10_TABLE)
+        assert.strictEqual(years.length, 72)
+
+        const { page } = yield* visitPage(`${host.baseUrl}/`)
+        const yearsOf = (selector: string) =>
+          Effect.promise(() =>
+            page.locator(selector).evaluateAll((marks) => marks.map((mark) => (mark as SVGElement).dataset["year"]))
+          )
+        assert.deepStrictEqual(yield* yearsOf("svg.chart .mark-average"), years)
+        assert.deepStrictEqual(yield* yearsOf("svg.chart .mark-quantity"), years)
+        assert.strictEqual(yield* countOf(page, "table.yearly tbody tr"), 72)
+        const deliveryId = yield* Effect.promise(() => page.locator(".delivery-id").textContent())
+        assert.strictEqual(deliveryId, latest.delivery_id)
+        assert.strictEqual(yield* countOf(page, 'table.runs tbody.run[data-outcome="succeeded"]'), 1)
+      })
+    )
+
+    it.effect("saves a screenshot", () =>
+      Effect.gen(function* () {
+        const host = yield* DefaultHost
+        const { page } = yield* visitPage(`${host.baseUrl}/`)
+        const path = yield* saveScreenshot(page, "dashboard-host.png")
+        const png = yield* Effect.promise(() => readFile(path))
+        assert.deepStrictEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+        assert.isAbove(png.length, 10_000)
+      })
+    )
+  }
+)
