@@ -257,6 +257,10 @@ describe("HTTP server", () => {
         "/health/ready",
         "/webhooks/yearly-ratings"
       ])
+      const runs = (openapi.body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> })
+        .paths["/runs"]
+      assert.sameMembers(Object.keys(runs ?? {}), ["get", "post"])
+      assert.includeMembers(Object.keys(runs?.["post"]?.responses ?? {}), ["202", "401", "409", "503"])
       const docs = yield* getJson(`${base}/docs`)
       assert.strictEqual(docs.status, 200)
       assert.include(docs.body as string, "<html")
