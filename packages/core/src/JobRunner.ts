@@ -25,9 +25,9 @@ export interface JobRunner {
   readonly runNow: Effect.Effect<CycleResult, RunInProgress | StorageError>
   /**
    * Starts a run at once in a new fiber of the current scope and returns its run id without waiting for it,
-   * or fails with `RunInProgress` when a run is in progress. Closing the scope interrupts the run. A
-   * `StorageError` or a defect of the run is logged, not raised. The next scheduled run comes one interval
-   * after this run finishes.
+   * or fails with `RunInProgress` when a run is in progress. Closing the scope interrupts the run, and when the
+   * scope is already closed no run starts and the caller is interrupted. A `StorageError` or a defect of the
+   * run is logged, not raised. The next scheduled run comes one interval after this run finishes.
    */
   readonly start: Effect.Effect<string, RunInProgress, Scope.Scope>
   /**
@@ -107,17 +107,26 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
     Cause.hasInterruptsOnly(cause) ? Effect.interrupt : Effect.logError(message, cause)
 
   // The fiber starts at once and uninterruptible, so the lock is released by `ensuring` even when the scope
-  // closes right after the fork. The run itself stays interruptible.
+  // closes right after the fork. The run itself stays interruptible. A fork into a scope that is already
+  // closed never starts its fiber, so then the lock is released here and the caller is interrupted.
   const start = Effect.uninterruptible(
     Effect.gen(function* () {
       if (!(yield* Semaphore.takeIfAvailable(lock, 1))) return yield* runInProgress
       const runId = yield* newRunId
-      yield* runLocked(runId).pipe(
-        Effect.catchCause(logFailure("Requested run failed")),
-        Effect.interruptible,
+      let started = false
+      yield* Effect.sync(() => {
+        started = true
+      }).pipe(
+        Effect.andThen(
+          runLocked(runId).pipe(Effect.catchCause(logFailure("Requested run failed")), Effect.interruptible)
+        ),
         Effect.ensuring(Semaphore.release(lock, 1)),
         Effect.forkScoped({ startImmediately: true, uninterruptible: true })
       )
+      if (!started) {
+        yield* Semaphore.release(lock, 1)
+        return yield* Effect.interrupt
+      }
       return runId
     })
   )

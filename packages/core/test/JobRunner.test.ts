@@ -422,6 +422,22 @@ describe("makeJobRunner", () => {
     }).pipe(Effect.provide(RunLog.layerMemory))
   )
 
+  it.effect("start into a closed scope runs nothing", () =>
+    Effect.gen(function* () {
+      const spans: Array<Span> = []
+      const runner = yield* makeJobRunner({ interval: INTERVAL, cycle: fakeCycle(spans) })
+      const scope = yield* Scope.make()
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(runner.start.pipe(Scope.provide(scope)))
+      assert.isTrue(Exit.hasInterrupts(exit))
+      assert.deepStrictEqual(spans, [])
+      assert.isFalse(yield* runner.isRunning)
+      const result = yield* runner.runNow
+      assert.strictEqual(result.report.outcome, "succeeded")
+      assert.deepStrictEqual(spans, [[0, 0]])
+    }).pipe(Effect.provide(RunLog.layerMemory))
+  )
+
   it.effect("nextRunAt is one interval after the last end", () =>
     Effect.gen(function* () {
       const spans: Array<Span> = []
