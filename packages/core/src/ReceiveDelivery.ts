@@ -30,6 +30,12 @@ export class PayloadRejected extends Schema.TaggedError<PayloadRejected>()("Payl
   }
 }
 
+/**
+ * Longest `webhook-id` accepted, in characters. The id is the stored delivery's primary key, and a bounded
+ * key keeps it well inside PostgreSQL's index row limit. The ids this service sends are 40 characters.
+ */
+export const MAX_DELIVERY_ID_LENGTH = 255
+
 /** Longest `value` text kept in a rejection, in characters. */
 const MAX_VALUE_LENGTH = 80
 
@@ -128,7 +134,8 @@ const parseJson = (body: Uint8Array): Effect.Effect<unknown, PayloadRejected> =>
  * returns `stored: false` and writes nothing.
  *
  * Fails with `InvalidWebhookSecret` or `WebhookVerificationError` before the body is parsed, with
- * `PayloadRejected` for a body that is not valid JSON or not a valid table, and with `StorageError` when the
+ * `PayloadRejected` for a `webhook-id` longer than `MAX_DELIVERY_ID_LENGTH` or a body that is not valid JSON
+ * or not a valid table, and with `StorageError` when the
  * repository fails.
  */
 export const receiveDelivery = Effect.fn("receiveDelivery")(function* (input: {
@@ -142,6 +149,13 @@ export const receiveDelivery = Effect.fn("receiveDelivery")(function* (input: {
 > {
   const repository = yield* RatingsRepository
   const { id } = yield* verifyWebhook({ secret: input.secret, headers: input.headers, body: input.body })
+  if (id.length > MAX_DELIVERY_ID_LENGTH) {
+    return yield* new PayloadRejected({
+      path: "webhook-id",
+      value: jsonText(id),
+      detail: `a delivery id of at most ${MAX_DELIVERY_ID_LENGTH} characters`
+    })
+  }
   const json = yield* parseJson(input.body)
   const rows = yield* Schema.decodeUnknownEffect(YearlyRatingsPayload)(json).pipe(
     Effect.catchTag("SchemaError", (error) => Effect.fail(rejectionOf(json, error.issue)))

@@ -11,10 +11,14 @@ export interface YearlyRating {
 /** A four-digit release year. */
 export const Year = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1000, maximum: 9999 })))
 
-/** A number of movies: a positive safe integer. */
-export const Quantity = Schema.Int.pipe(
-  Schema.check(Schema.isBetween({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))
-)
+/**
+ * Highest `quantity` accepted: PostgreSQL's `integer` maximum, so that every decoded row can be stored. TMDB
+ * serves at most 10,000 movies per list, far below it.
+ */
+export const MAX_QUANTITY = 2_147_483_647
+
+/** A number of movies: a positive integer up to `MAX_QUANTITY`. */
+export const Quantity = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_QUANTITY })))
 
 /**
  * A wire value that is a string matching `pattern` or a JSON number. It decodes to a number checked by

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { aggregate, YearlyRatingsPayload } from "@tmdb-yearly/core"
+import { aggregate, MAX_QUANTITY, YearlyRatingsPayload } from "@tmdb-yearly/core"
 import type { TmdbMovie, TopRatedPage, YearlyRating } from "@tmdb-yearly/core"
 import { Arbitrary, Schema } from "effect"
 
@@ -231,12 +231,12 @@ describe("aggregate properties", () => {
 })
 
 describe("YearlyRatingsPayload properties", () => {
-  // Distinct four-digit years, any vote with at most three decimals, any positive safe quantity.
+  // Distinct four-digit years, any vote with at most three decimals, any quantity from 1 to MAX_QUANTITY.
   const rowsArbitrary: Arbitrary.Arbitrary<Array<YearlyRating>> = Arbitrary.array(
     Arbitrary.all({
       year: intBetween(1000, 9999),
       thousandths: intBetween(0, 10_000),
-      quantity: intBetween(1, Number.MAX_SAFE_INTEGER)
+      quantity: intBetween(1, MAX_QUANTITY)
     }),
     { maxLength: 40 }
   ).pipe(

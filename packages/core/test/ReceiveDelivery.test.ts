@@ -156,7 +156,14 @@ describe("receiveDelivery", () => {
       body: [{ year: "1990", vote_average: "8.1", quantity: 0 }],
       path: "[0].quantity",
       value: "0",
-      detail: "a value between 1 and 9007199254740991"
+      detail: "a value between 1 and 2147483647"
+    },
+    {
+      name: "a quantity above PostgreSQL's integer range",
+      body: [{ year: "1990", vote_average: "8.1", quantity: "2147483648" }],
+      path: "[0].quantity",
+      value: '"2147483648"',
+      detail: "a value between 1 and 2147483647"
     },
     {
       name: "a five-digit year",
@@ -190,6 +197,32 @@ describe("receiveDelivery", () => {
       )
     )
   }
+
+  it.effect("rejects a delivery id over 255 characters", () =>
+    provideRepository(
+      Effect.gen(function* () {
+        const id = `msg_${"x".repeat(252)}`
+        const error = yield* Effect.flip(deliver(id, twoYears))
+
+        assert.strictEqual(error._tag, "PayloadRejected")
+        if (error._tag !== "PayloadRejected") return
+        assert.strictEqual(error.path, "webhook-id")
+        assert.strictEqual(error.detail, "a delivery id of at most 255 characters")
+        assert.isTrue(Option.isNone(yield* latestDelivery))
+      })
+    )
+  )
+
+  it.effect("accepts a delivery id of 255 characters", () =>
+    provideRepository(
+      Effect.gen(function* () {
+        const id = `msg_${"x".repeat(251)}`
+        const result = yield* deliver(id, twoYears)
+
+        assert.deepStrictEqual(result, { deliveryId: id, stored: true, rows: 2 })
+      })
+    )
+  )
 
   it.effect("rejects a duplicate year", () =>
     provideRepository(

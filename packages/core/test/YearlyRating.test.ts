@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { VoteAverage, YearlyRatingsPayload } from "@tmdb-yearly/core"
+import { MAX_QUANTITY, VoteAverage, YearlyRatingsPayload } from "@tmdb-yearly/core"
 import { Effect, Schema } from "effect"
 
 const decode = Schema.decodeUnknownEffect(YearlyRatingsPayload)
@@ -31,11 +31,11 @@ describe("YearlyRatingsPayload", () => {
     Effect.gen(function* () {
       const rows = yield* decode([
         { year: "1000", vote_average: "0", quantity: "1" },
-        { year: "9999", vote_average: "10.000", quantity: String(Number.MAX_SAFE_INTEGER) }
+        { year: "9999", vote_average: "10.000", quantity: String(MAX_QUANTITY) }
       ])
       assert.deepStrictEqual(rows, [
         { year: 1000, voteAverage: 0, quantity: 1 },
-        { year: 9999, voteAverage: 10, quantity: Number.MAX_SAFE_INTEGER }
+        { year: 9999, voteAverage: 10, quantity: MAX_QUANTITY }
       ])
     })
   )
@@ -108,7 +108,8 @@ describe("YearlyRatingsPayload", () => {
         ["0", 'Expected a positive integer\n  at [0]["quantity"]'],
         ["010", 'Expected a positive integer\n  at [0]["quantity"]'],
         ["1.5", 'Expected a positive integer\n  at [0]["quantity"]'],
-        [0, 'Expected a value between 1 and 9007199254740991\n  at [0]["quantity"]'],
+        [0, 'Expected a value between 1 and 2147483647\n  at [0]["quantity"]'],
+        ["2147483648", 'Expected a value between 1 and 2147483647\n  at [0]["quantity"]'],
         [1.5, 'Expected an integer\n  at [0]["quantity"]'],
         ["9007199254740993", 'Expected an integer\n  at [0]["quantity"]'],
         [true, 'Expected string | number\n  at [0]["quantity"]']
