@@ -1,5 +1,5 @@
 import { MAX_TMDB_PAGE, PageReadError, TopRatedSource, type TopRatedPage } from "@tmdb-yearly/core"
-import { Clock, Config, ConfigProvider, Duration, Effect, Layer, Metric, Option, Redacted, Result } from "effect"
+import { Clock, Duration, Effect, Layer, Metric, Option, Redacted, Result } from "effect"
 import { type Headers, HttpClient, HttpClientRequest, UrlParams } from "effect/http"
 import { makeRequestLimiter } from "./internal/RequestLimiter.ts"
 import { fullJitterDelay, parseRetryAfter } from "./internal/retryDelay.ts"
@@ -45,9 +45,6 @@ const DEFAULT_MAX_REQUESTS_PER_SECOND = 20
 const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
 const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
 const MAX_BACKOFF_DELAY = Duration.seconds(30)
-
-/** Default `TMDB_BASE_URL`: TMDB's v3 API root. */
-export const TMDB_DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 
 const requestsTotal = Metric.counter("tmdb_yearly_tmdb_requests_total", {
   description: "Requests sent to TMDB, by HTTP status, or by error or timeout when no status came back",
@@ -251,34 +248,6 @@ const make = (options: TmdbHttpOptions) =>
     return TopRatedSource.of({ readPage })
   })
 
-const credentialConfig: Config.Config<TmdbCredential> = Config.all({
-  apiKey: Config.option(Config.Redacted("TMDB_API_KEY")),
-  accessToken: Config.option(Config.Redacted("TMDB_ACCESS_TOKEN"))
-}).pipe(
-  Config.mapEffect(({ apiKey, accessToken }): Effect.Effect<TmdbCredential, Config.ConfigError> => {
-    if (Option.isSome(apiKey) && Option.isSome(accessToken)) {
-      return Effect.fail(configError("TMDB_API_KEY and TMDB_ACCESS_TOKEN are both set: set only one of them"))
-    }
-    if (Option.isSome(apiKey)) return Effect.succeed({ _tag: "ApiKey", key: apiKey.value })
-    if (Option.isSome(accessToken)) return Effect.succeed({ _tag: "AccessToken", token: accessToken.value })
-    return Effect.fail(configError("Neither TMDB_API_KEY nor TMDB_ACCESS_TOKEN is set: set one of them"))
-  })
-)
-
-const configError = (message: string) => new Config.ConfigError(new ConfigProvider.SourceError({ message }))
-
-/**
- * `TmdbHttpOptions` read from the environment: `TMDB_API_KEY` or `TMDB_ACCESS_TOKEN` (exactly one),
- * `TMDB_BASE_URL` (default TMDB's API root), `TMDB_LANGUAGE` (default `en-US`) and `TMDB_REGION` (optional).
- * Retry and rate settings keep their defaults.
- */
-export const tmdbHttpOptionsConfig: Config.Config<TmdbHttpOptions> = Config.all({
-  credential: credentialConfig,
-  baseUrl: Config.String("TMDB_BASE_URL").pipe(Config.withDefault(TMDB_DEFAULT_BASE_URL)),
-  language: Config.NonEmptyString("TMDB_LANGUAGE").pipe(Config.withDefault("en-US")),
-  region: Config.option(Config.NonEmptyString("TMDB_REGION"))
-}).pipe(Config.map(({ region, ...rest }) => ({ ...rest, region: Option.getOrUndefined(region) })))
-
 /**
  * The `TopRatedSource` that reads `GET {baseUrl}/movie/top_rated` over HTTP.
  *
@@ -297,16 +266,11 @@ export const tmdbHttpOptionsConfig: Config.Config<TmdbHttpOptions> = Config.all(
  * messages or span attributes, even when a server echoes it back in a body.
  */
 export const TmdbHttpSource: {
-  /** Builds the source from explicit options. */
+  /**
+   * Builds the source from explicit options. The host reads them from the environment and uses the recorded
+   * snapshot instead when no credential is set, so this layer always has one.
+   */
   readonly layer: (options: TmdbHttpOptions) => Layer.Layer<TopRatedSource, never, HttpClient.HttpClient>
-  /** Builds the source from `tmdbHttpOptionsConfig`. */
-  readonly layerConfig: Layer.Layer<TopRatedSource, Config.ConfigError, HttpClient.HttpClient>
 } = {
-  layer: (options) => Layer.effect(TopRatedSource, make(options)),
-  layerConfig: Layer.effect(
-    TopRatedSource,
-    Effect.gen(function* () {
-      return yield* make(yield* tmdbHttpOptionsConfig)
-    })
-  )
+  layer: (options) => Layer.effect(TopRatedSource, make(options))
 }

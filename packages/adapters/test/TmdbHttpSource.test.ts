@@ -1,7 +1,7 @@
 import { assert, it } from "@effect/vitest"
 import { TmdbHttpSource, type TmdbHttpOptions } from "@tmdb-yearly/adapters"
 import { collectPages, PageReadError, TopRatedSource } from "@tmdb-yearly/core"
-import { ConfigProvider, Context, Effect, Fiber, Layer, Logger, Metric, Redacted, Tracer } from "effect"
+import { Context, Effect, Fiber, Layer, Logger, Metric, Redacted, Tracer } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { afterAll, beforeEach } from "vitest"
@@ -522,39 +522,5 @@ it.live("key is absent from logs, errors and spans", () =>
       assert.notInclude(text, WRONG_API_KEY)
     }
     assert.include(retryLogs()[0]?.error as string, "api_key=<redacted>")
-  }).pipe(Effect.provide(CaptureLogs))
-)
-
-const configSourceFor = (environment: Record<string, string>) =>
-  Layer.build(
-    TmdbHttpSource.layerConfig.pipe(
-      Layer.provide([FetchHttpClient.layer, ConfigProvider.layer(ConfigProvider.fromUnknown(environment))])
-    )
-  ).pipe(Effect.map((context) => Context.get(context, TopRatedSource)))
-
-it.live("layerConfig reads the environment", () =>
-  Effect.gen(function* () {
-    const fake = yield* startFake()
-    const source = yield* configSourceFor({ TMDB_API_KEY: API_KEY, TMDB_BASE_URL: fake.url, TMDB_REGION: "FR" })
-
-    yield* source.readPage(1)
-
-    assert.strictEqual(fake.requests[0]?.search, `page=1&language=en-US&region=FR&api_key=${API_KEY}`)
-  }).pipe(Effect.provide(CaptureLogs))
-)
-
-it.live("layerConfig needs exactly one credential", () =>
-  Effect.gen(function* () {
-    const fake = yield* startFake()
-
-    const both = yield* Effect.flip(
-      configSourceFor({ TMDB_API_KEY: API_KEY, TMDB_ACCESS_TOKEN: ACCESS_TOKEN, TMDB_BASE_URL: fake.url })
-    )
-    const neither = yield* Effect.flip(configSourceFor({ TMDB_BASE_URL: fake.url }))
-
-    assert.include(both.message, "TMDB_API_KEY and TMDB_ACCESS_TOKEN are both set: set only one of them")
-    assert.include(neither.message, "Neither TMDB_API_KEY nor TMDB_ACCESS_TOKEN is set: set one of them")
-    assert.notInclude(both.message, API_KEY)
-    assert.strictEqual(fake.requests.length, 0)
   }).pipe(Effect.provide(CaptureLogs))
 )
