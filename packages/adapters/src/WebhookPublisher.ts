@@ -194,8 +194,9 @@ const make = (options: WebhookPublisherOptions) =>
  * `null`. A `maxAttempts` that is not a positive integer is a defect of the layer. The secret never appears in
  * log lines or errors.
  *
- * NOTE: redirects are handled by the `HttpClient` that is provided, not here. `FetchHttpClient` follows them
- * (and turns a POST into a GET on 301 to 303), although Standard Webhooks treats a 3xx as a failure.
+ * NOTE: redirects are handled by the `HttpClient` that is provided, not here. The host's undici client returns
+ * a 3xx as it is, so the delivery fails at once, as Standard Webhooks treats it. `FetchHttpClient` would follow
+ * it instead (and turn a POST into a GET on 301 to 303).
  */
 export const WebhookPublisher: {
   readonly layer: (options: WebhookPublisherOptions) => Layer.Layer<RatingsPublisher, never, HttpClient.HttpClient>
