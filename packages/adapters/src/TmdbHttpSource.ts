@@ -1,14 +1,10 @@
-import { MAX_TMDB_PAGE, PageReadError, TopRatedSource, type TopRatedPage } from "@tmdb-yearly/core"
-import { Clock, Duration, Effect, Layer, Metric, Option, Redacted, Result } from "effect"
-import { type Headers, HttpClient, HttpClientRequest, UrlParams } from "effect/http"
+import { MAX_TMDB_PAGE, PageReadError, TopRatedSource } from "@tmdb-yearly/core"
+import { Duration, Effect, Layer, Metric, Redacted, Result } from "effect"
+import { HttpClient, HttpClientRequest, UrlParams } from "effect/http"
+import { exchange, isRetryableStatus, retryTransient, transientStatus } from "./internal/httpRetry.ts"
+import type { CompleteResponse, TransientFailure } from "./internal/httpRetry.ts"
 import { makeRequestLimiter } from "./internal/RequestLimiter.ts"
-import { fullJitterDelay, parseRetryAfter } from "./internal/retryDelay.ts"
-import {
-  decodeTopRatedBody,
-  describeErrorBody,
-  isRetryableStatus,
-  readTmdbStatusCode
-} from "./internal/tmdbResponse.ts"
+import { decodeTopRatedBody, describeErrorBody, readTmdbStatusCode } from "./internal/tmdbResponse.ts"
 
 /**
  * A TMDB credential: a v3 API key, sent as the `api_key` query parameter, or a v4 API read access token, sent
@@ -44,7 +40,6 @@ const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_MAX_REQUESTS_PER_SECOND = 20
 const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
 const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
-const MAX_BACKOFF_DELAY = Duration.seconds(30)
 
 const requestsTotal = Metric.counter("tmdb_yearly_tmdb_requests_total", {
   description: "Requests sent to TMDB, by HTTP status, or by error or timeout when no status came back",
@@ -61,19 +56,6 @@ const pagesReadTotal = Metric.counter("tmdb_yearly_tmdb_pages_read_total", {
 
 const countRequest = (status: number | "error" | "timeout") =>
   Metric.update(Metric.withAttributes(requestsTotal, { status: String(status) }), 1)
-
-/** One attempt that failed in a way worth another try: a network error, a timeout, 408, 429 or 5xx. */
-interface TransientFailure {
-  readonly reason: "http-status" | "transport" | "timeout"
-  readonly status: number | null
-  readonly detail: string
-  /** The wait a `Retry-After` header asked for, already capped. */
-  readonly retryAfter: Duration.Duration | undefined
-}
-
-type AttemptOutcome =
-  | { readonly _tag: "Read"; readonly page: TopRatedPage }
-  | { readonly _tag: "Transient"; readonly failure: TransientFailure }
 
 const requireWholeNumber = (name: string, value: number, minimum: number): number => {
   if (!Number.isInteger(value) || value < minimum) {
@@ -146,16 +128,17 @@ const make = (options: TmdbHttpOptions) =>
     const fail = (page: number, reason: PageReadError["reason"], status: number | null, detail: string) =>
       Effect.fail(new PageReadError({ page, reason, status, detail }))
 
-    const transient = (failure: TransientFailure): AttemptOutcome => ({ _tag: "Transient", failure })
+    const transient = (failure: TransientFailure) => Result.fail(failure)
 
     // Classifies a complete response. Fails only with errors that no retry can mend.
-    const classifyResponse = (page: number, status: number, headers: Headers.Headers, body: string) =>
+    const classifyResponse = (page: number, response: CompleteResponse) =>
       Effect.gen(function* () {
+        const { status, headers, body } = response
         const contentType = headers["content-type"]
         if (status >= 200 && status < 300) {
           const decoded = decodeTopRatedBody(page, contentType, body)
           if (decoded._tag === "Failure") return yield* fail(page, "decode", status, withoutSecret(decoded.failure))
-          return { _tag: "Read", page: decoded.success } satisfies AttemptOutcome
+          return Result.succeed(decoded.success)
         }
         const bodyDescription = withoutSecret(describeErrorBody(contentType, body))
         if (status === 401) {
@@ -172,42 +155,29 @@ const make = (options: TmdbHttpOptions) =>
         }
         const detail = `HTTP ${status}, ${bodyDescription}`
         if (!isRetryableStatus(status)) return yield* fail(page, "http-status", status, detail)
-        const now = yield* Clock.currentTimeMillis
-        const requested = parseRetryAfter(headers["retry-after"], now)
-        const retryAfter = requested === undefined ? undefined : Duration.min(requested, maxRetryAfter)
-        return transient({ reason: "http-status", status, detail, retryAfter })
+        return transient(yield* transientStatus(response, detail, maxRetryAfter))
       })
 
     // Sends one request once the limiter allows it, and classifies the outcome.
     const attemptPage = (page: number, request: HttpClientRequest.HttpClientRequest) =>
       Effect.gen(function* () {
         yield* waitForRequestSlot
-        const exchanged = yield* client.execute(request).pipe(
-          Effect.flatMap((response) =>
-            Effect.map(response.text, (body) => ({ status: response.status, headers: response.headers, body }))
-          ),
-          Effect.timeoutOption(requestTimeout),
-          Effect.result,
+        const outcome = yield* exchange(client, request, requestTimeout, countRequest).pipe(
           Effect.provideService(UrlParams.CurrentRedactedNames, redactedParamNames)
         )
-
-        if (Result.isFailure(exchanged)) {
-          yield* countRequest("error")
-          const error = exchanged.failure
-          const message = withoutSecret(error.message)
-          if (error.reason._tag !== "TransportError") {
-            return yield* fail(page, "transport", null, `the request could not be sent: ${message}`)
-          }
-          return transient({ reason: "transport", status: null, detail: message, retryAfter: undefined })
+        switch (outcome._tag) {
+          case "Unsendable":
+            return yield* fail(
+              page,
+              "transport",
+              null,
+              `the request could not be sent: ${withoutSecret(outcome.message)}`
+            )
+          case "Transient":
+            return transient({ ...outcome.failure, detail: withoutSecret(outcome.failure.detail) })
+          case "Response":
+            return yield* classifyResponse(page, outcome.response)
         }
-        if (Option.isNone(exchanged.success)) {
-          yield* countRequest("timeout")
-          const detail = `no complete response within ${Duration.format(requestTimeout)}`
-          return transient({ reason: "timeout", status: null, detail, retryAfter: undefined })
-        }
-        const { status, headers, body } = exchanged.success.value
-        yield* countRequest(status)
-        return yield* classifyResponse(page, status, headers, body)
       })
 
     const readPage = Effect.fn("TmdbHttpSource.readPage")(function* (page: number) {
@@ -219,30 +189,17 @@ const make = (options: TmdbHttpOptions) =>
         return yield* fail(page, "no-such-page", null, `TMDB serves pages 1 to ${MAX_TMDB_PAGE}, so none was requested`)
       }
       const request = buildRequest(page)
-      for (let attempt = 1; ; attempt++) {
-        const outcome: AttemptOutcome = yield* attemptPage(page, request)
-        if (outcome._tag === "Read") {
-          yield* Metric.update(pagesReadTotal, 1)
-          return outcome.page
-        }
-        const failure = outcome.failure
-        if (attempt >= maxAttempts) {
-          const attempts = attempt === 1 ? "1 attempt" : `${attempt} attempts`
-          return yield* fail(page, failure.reason, failure.status, `${failure.detail} (gave up after ${attempts})`)
-        }
-        const delay = failure.retryAfter ?? (yield* fullJitterDelay(attempt, retryBaseDelay, MAX_BACKOFF_DELAY))
-        yield* Effect.logWarning("Retrying a TMDB page request").pipe(
-          Effect.annotateLogs({
-            page,
-            attempt,
-            status: failure.status ?? failure.reason,
-            delay_ms: Duration.toMillis(delay),
-            error: failure.detail
-          })
-        )
-        yield* Metric.update(retriesTotal, 1)
-        yield* Effect.sleep(delay)
-      }
+      const topRatedPage = yield* retryTransient({
+        attempt: attemptPage(page, request),
+        maxAttempts,
+        baseDelay: retryBaseDelay,
+        retries: retriesTotal,
+        logMessage: "Retrying a TMDB page request",
+        logFields: { page },
+        giveUp: (failure, detail) => fail(page, failure.reason, failure.status, detail)
+      })
+      yield* Metric.update(pagesReadTotal, 1)
+      return topRatedPage
     })
 
     return TopRatedSource.of({ readPage })

@@ -1,9 +1,8 @@
 import { PublishError, RatingsPublisher, signWebhook, YearlyRatingsPayload } from "@tmdb-yearly/core"
 import type { Delivery } from "@tmdb-yearly/core"
-import { Clock, Duration, Effect, Layer, Metric, Option, Redacted, Result, Schema } from "effect"
+import { Clock, Duration, Effect, Layer, Metric, Redacted, Result, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { fullJitterDelay, parseRetryAfter } from "./internal/retryDelay.ts"
-import { isRetryableStatus } from "./internal/tmdbResponse.ts"
+import { exchange, isRetryableStatus, retryTransient, transientStatus } from "./internal/httpRetry.ts"
 
 /** Settings of the webhook publisher. Durations accept any `Duration.Input`, such as `"300 millis"`. */
 export interface WebhookPublisherOptions {
@@ -25,7 +24,6 @@ const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(10)
 const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
 const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
-const MAX_BACKOFF_DELAY = Duration.seconds(30)
 const MAX_BODY_EXCERPT_LENGTH = 200
 
 const attemptsTotal = Metric.counter("tmdb_yearly_webhook_attempts_total", {
@@ -39,18 +37,6 @@ const retriesTotal = Metric.counter("tmdb_yearly_webhook_retries_total", {
 
 const countAttempt = (status: number | "error" | "timeout") =>
   Metric.update(Metric.withAttributes(attemptsTotal, { status: String(status) }), 1)
-
-/** One attempt that failed in a way worth another try: a network error, a timeout, 408, 429 or 5xx. */
-interface TransientFailure {
-  readonly reason: "http-status" | "transport" | "timeout"
-  readonly status: number | null
-  readonly detail: string
-  /** The wait a `Retry-After` header asked for, already capped. */
-  readonly retryAfter: Duration.Duration | undefined
-}
-
-type AttemptOutcome =
-  { readonly _tag: "Delivered" } | { readonly _tag: "Transient"; readonly failure: TransientFailure }
 
 const describeBody = (body: string): string => {
   const trimmed = body.trim()
@@ -81,8 +67,6 @@ const make = (options: WebhookPublisherOptions) =>
     const fail = (deliveryId: string, status: number | null, detail: string) =>
       Effect.fail(new PublishError({ deliveryId, status, detail }))
 
-    const transient = (failure: TransientFailure): AttemptOutcome => ({ _tag: "Transient", failure })
-
     // Each attempt is signed with its own timestamp, so that a retry after a long wait is not rejected as stale.
     const buildRequest = (delivery: Delivery, body: Uint8Array) =>
       Effect.gen(function* () {
@@ -101,42 +85,23 @@ const make = (options: WebhookPublisherOptions) =>
       })
 
     // Sends one attempt and classifies the outcome. Fails only with errors that no retry can mend.
-    const attempt = (deliveryId: string, request: HttpClientRequest.HttpClientRequest) =>
+    const attempt = (delivery: Delivery, body: Uint8Array) =>
       Effect.gen(function* () {
-        const exchanged = yield* client.execute(request).pipe(
-          Effect.flatMap((response) =>
-            response.text.pipe(
-              Effect.orElseSucceed(() => ""),
-              Effect.map((body) => ({ status: response.status, headers: response.headers, body }))
-            )
-          ),
-          Effect.timeoutOption(requestTimeout),
-          Effect.result
-        )
-
-        if (Result.isFailure(exchanged)) {
-          yield* countAttempt("error")
-          const error = exchanged.failure
-          if (error.reason._tag !== "TransportError") {
-            return yield* fail(deliveryId, null, `the request could not be sent: ${error.message}`)
-          }
-          return transient({ reason: "transport", status: null, detail: error.message, retryAfter: undefined })
+        const request = yield* buildRequest(delivery, body)
+        const outcome = yield* exchange(client, request, requestTimeout, countAttempt)
+        switch (outcome._tag) {
+          case "Unsendable":
+            return yield* fail(delivery.id, null, `the request could not be sent: ${outcome.message}`)
+          case "Transient":
+            return Result.fail(outcome.failure)
         }
-        if (Option.isNone(exchanged.success)) {
-          yield* countAttempt("timeout")
-          const detail = `no complete response within ${Duration.format(requestTimeout)}`
-          return transient({ reason: "timeout", status: null, detail, retryAfter: undefined })
-        }
-        const { status, headers, body } = exchanged.success.value
-        yield* countAttempt(status)
+        const { status, body: responseBody } = outcome.response
         // This project's receiver returns 201 (stored) or 200 (already stored). Standard Webhooks 1.0.0 counts
         // every 2xx as a successful delivery, so other receivers' 2xx are accepted too.
-        if (status >= 200 && status < 300) return { _tag: "Delivered" } satisfies AttemptOutcome
-        const detail = `HTTP ${status}, ${describeBody(body)}`
-        if (!isRetryableStatus(status)) return yield* fail(deliveryId, status, detail)
-        const requested = parseRetryAfter(headers["retry-after"], yield* Clock.currentTimeMillis)
-        const retryAfter = requested === undefined ? undefined : Duration.min(requested, maxRetryAfter)
-        return transient({ reason: "http-status", status, detail, retryAfter })
+        if (status >= 200 && status < 300) return Result.succeed(undefined)
+        const detail = `HTTP ${status}, ${describeBody(responseBody)}`
+        if (!isRetryableStatus(status)) return yield* fail(delivery.id, status, detail)
+        return Result.fail(yield* transientStatus(outcome.response, detail, maxRetryAfter))
       })
 
     const publish = Effect.fn("WebhookPublisher.publish")(function* (delivery: Delivery) {
@@ -149,28 +114,15 @@ const make = (options: WebhookPublisherOptions) =>
       // These bytes are both signed and sent, so the signature covers exactly what the receiver reads.
       const body = new TextEncoder().encode(JSON.stringify(payload))
 
-      for (let attemptNumber = 1; ; attemptNumber++) {
-        const request = yield* buildRequest(delivery, body)
-        const outcome: AttemptOutcome = yield* attempt(delivery.id, request)
-        if (outcome._tag === "Delivered") return
-        const failure = outcome.failure
-        if (attemptNumber >= maxAttempts) {
-          const attempts = attemptNumber === 1 ? "1 attempt" : `${attemptNumber} attempts`
-          return yield* fail(delivery.id, failure.status, `${failure.detail} (gave up after ${attempts})`)
-        }
-        const delay = failure.retryAfter ?? (yield* fullJitterDelay(attemptNumber, retryBaseDelay, MAX_BACKOFF_DELAY))
-        yield* Effect.logWarning("Retrying a webhook delivery").pipe(
-          Effect.annotateLogs({
-            delivery_id: delivery.id,
-            attempt: attemptNumber,
-            status: failure.status ?? failure.reason,
-            delay_ms: Duration.toMillis(delay),
-            error: failure.detail
-          })
-        )
-        yield* Metric.update(retriesTotal, 1)
-        yield* Effect.sleep(delay)
-      }
+      yield* retryTransient({
+        attempt: attempt(delivery, body),
+        maxAttempts,
+        baseDelay: retryBaseDelay,
+        retries: retriesTotal,
+        logMessage: "Retrying a webhook delivery",
+        logFields: { delivery_id: delivery.id },
+        giveUp: (failure, detail) => fail(delivery.id, failure.status, detail)
+      })
     })
 
     return RatingsPublisher.of({ publish })

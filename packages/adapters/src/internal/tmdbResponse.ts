@@ -12,10 +12,6 @@ const TmdbErrorBody = Schema.Struct({
 const decodeErrorBody = Schema.decodeUnknownResult(TmdbErrorBody)
 const decodePage = Schema.decodeUnknownResult(TopRatedPage)
 
-/** Statuses worth another attempt: 408 (request timeout), 429 (too many requests) and every 5xx. */
-export const isRetryableStatus = (status: number): boolean =>
-  status === 408 || status === 429 || (status >= 500 && status <= 599)
-
 const parseJson = (body: string): Result.Result<unknown, SyntaxError> => {
   try {
     return Result.succeed(JSON.parse(body))
