@@ -68,8 +68,21 @@ const encodeBase64 = (bytes: Uint8Array): string => {
   return btoa(binary)
 }
 
-// NOTE: any non-empty key is accepted. Standard Webhooks 1.0.0 specifies a random key of 24 to 64 bytes, and
-// generateWebhookSecret makes one, but a shorter configured key is not rejected.
+/**
+ * Smallest and largest key of a `whsec_` secret, in bytes. Standard Webhooks 1.0.0 specifies a random key of at
+ * least 24 bytes (192 bits) and at most 512 bits. Signing and verifying accept any non-empty key, and the
+ * service's configuration enforces this range.
+ */
+export const MIN_WEBHOOK_SECRET_BYTES = 24
+export const MAX_WEBHOOK_SECRET_BYTES = 64
+
+/**
+ * Decodes the key of a `whsec_<base64>` secret. Returns `undefined` when the text does not start with `whsec_`
+ * or the rest is not padded standard base64. The key may have any length, the empty key included.
+ */
+export const decodeWebhookSecretKey = (text: string): Uint8Array | undefined =>
+  text.startsWith(WEBHOOK_SECRET_PREFIX) ? decodeBase64(text.slice(WEBHOOK_SECRET_PREFIX.length)) : undefined
+
 const importSecret = (secret: Redacted.Redacted<string>): Effect.Effect<CryptoKey, InvalidWebhookSecret> => {
   const text = Redacted.value(secret)
   if (!text.startsWith(WEBHOOK_SECRET_PREFIX)) {

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
+  decodeWebhookSecretKey,
   generateWebhookSecret,
   InvalidWebhookSecret,
   signWebhook,
@@ -310,4 +311,18 @@ describe("generateWebhookSecret", () => {
       assert.notInclude(JSON.stringify({ generated }), "whsec_")
     })
   )
+})
+
+describe("decodeWebhookSecretKey", () => {
+  it("returns the key bytes", () => {
+    assert.deepStrictEqual(decodeWebhookSecretKey("whsec_AAEC"), new Uint8Array([0, 1, 2]))
+    assert.strictEqual(decodeWebhookSecretKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?.length, 24)
+    assert.strictEqual(decodeWebhookSecretKey("whsec_")?.length, 0)
+  })
+
+  it("returns undefined without prefix or base64", () => {
+    for (const text of ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_AAE", "whsec_not base64!", "WHSEC_AAEC"]) {
+      assert.isUndefined(decodeWebhookSecretKey(text), text)
+    }
+  })
 })

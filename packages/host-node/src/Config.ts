@@ -1,3 +1,4 @@
+import { decodeWebhookSecretKey, MAX_WEBHOOK_SECRET_BYTES, MIN_WEBHOOK_SECRET_BYTES } from "@tmdb-yearly/core"
 import { Config, Duration, Effect, Option, Redacted, Schema } from "effect"
 import type { LogLevel } from "effect"
 import { BEARER_TOKEN_PATTERN } from "./AdminToken.ts"
@@ -158,20 +159,17 @@ const webhookUrl = Effect.flatMap(readVariable("WEBHOOK_URL"), (value) =>
     : Effect.map(parseHttpUrl("WEBHOOK_URL", value.value.trim(), { secret: false }), Option.some)
 )
 
-// The form check mirrors the core's signing: `whsec_` followed by padded standard base64 of a non-empty key.
+// The same decoding as the core's signing, plus the key size that Standard Webhooks 1.0.0 specifies.
 const webhookSecret = Effect.flatMap(readVariable("WEBHOOK_SECRET"), (value) => {
   if (Option.isNone(value)) return Effect.succeed(Option.none<Redacted.Redacted<string>>())
   const text = value.value.trim()
-  const encodedKey = text.startsWith("whsec_") ? text.slice("whsec_".length) : undefined
-  if (
-    encodedKey === undefined ||
-    encodedKey === "" ||
-    !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encodedKey)
-  ) {
+  const key = decodeWebhookSecretKey(text)
+  if (key === undefined || key.length < MIN_WEBHOOK_SECRET_BYTES || key.length > MAX_WEBHOOK_SECRET_BYTES) {
+    const size = key === undefined ? "" : ` (this key has ${key.length} bytes)`
     return invalidSecret(
       "WEBHOOK_SECRET",
       text,
-      "whsec_ followed by the standard base64 of a random key of 24 to 64 bytes"
+      `whsec_ and the padded standard base64 of a random key of ${MIN_WEBHOOK_SECRET_BYTES} to ${MAX_WEBHOOK_SECRET_BYTES} bytes${size}. Generate one with: echo "whsec_$(openssl rand -base64 32)"`
     )
   }
   return Effect.succeed(Option.some(Redacted.make(text)))

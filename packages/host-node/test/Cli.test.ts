@@ -36,6 +36,21 @@ describe("CLI start-up checks", () => {
     }
   }
 
+  it.live("3-byte WEBHOOK_SECRET stops start-up", () =>
+    Effect.gen(function* () {
+      const cli = yield* spawnCli(["once"], { WEBHOOK_SECRET: "whsec_AAAA" })
+      const exit = yield* awaitExit(cli, 20_000)
+      assert.strictEqual(exit.code, 1)
+      assert.strictEqual(
+        cli.stderr(),
+        "Configuration error: Invalid WEBHOOK_SECRET=<redacted, 10 characters>: expected whsec_ and the padded " +
+          "standard base64 of a random key of 24 to 64 bytes (this key has 3 bytes). Generate one with: " +
+          'echo "whsec_$(openssl rand -base64 32)"\n'
+      )
+      assert.strictEqual(cli.stdout(), "")
+    })
+  )
+
   it.live("unknown command exits 2 with usage", () =>
     Effect.gen(function* () {
       const cli = yield* spawnCli(["serve"], {})

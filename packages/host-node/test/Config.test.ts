@@ -138,4 +138,45 @@ describe("loadHostConfig", () => {
       }
     })
   )
+
+  /** A `whsec_` secret whose key is `bytes` bytes long. */
+  const secretOfBytes = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString("base64")}`
+
+  it.effect("WEBHOOK_SECRET key of 24 to 64 bytes", () =>
+    Effect.gen(function* () {
+      for (const bytes of [24, 32, 64]) {
+        const config = yield* load({ WEBHOOK_SECRET: secretOfBytes(bytes) })
+        assert.strictEqual(Redacted.value(Option.getOrThrow(config.webhookSecret)), secretOfBytes(bytes), `${bytes}`)
+      }
+    })
+  )
+
+  it.effect("WEBHOOK_SECRET key size outside 24 to 64 bytes is rejected", () =>
+    Effect.gen(function* () {
+      for (const [secret, bytes] of [
+        ["whsec_", 0],
+        ["whsec_AAAA", 3],
+        [secretOfBytes(23), 23],
+        [secretOfBytes(65), 65]
+      ] as const) {
+        const error = yield* loadError({ WEBHOOK_SECRET: secret })
+        assert.strictEqual(error.variable, "WEBHOOK_SECRET")
+        assert.strictEqual(error.value, `<redacted, ${secret.length} characters>`)
+        assert.include(error.message, "a random key of 24 to 64 bytes")
+        assert.include(error.message, `(this key has ${bytes} bytes)`)
+        if (bytes > 0) assert.notInclude(error.message, secret)
+      }
+    })
+  )
+
+  it.effect("WEBHOOK_SECRET that is not whsec_ and base64 is rejected", () =>
+    Effect.gen(function* () {
+      for (const secret of ["whsec_not base64!", "whsec_AAA", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]) {
+        const error = yield* loadError({ WEBHOOK_SECRET: secret })
+        assert.strictEqual(error.variable, "WEBHOOK_SECRET", secret)
+        assert.include(error.message, "a random key of 24 to 64 bytes", secret)
+        assert.notInclude(error.message, "this key has", secret)
+      }
+    })
+  )
 })
