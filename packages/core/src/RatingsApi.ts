@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Schema, SchemaGetter } from "effect"
 import {
   HttpApi,
   HttpApiEndpoint,
@@ -28,6 +28,38 @@ export const RETRY_AFTER_SECONDS = 5
 /** Default and maximum number of run reports that `GET /runs` returns. */
 export const DEFAULT_RUNS_LIMIT = 20
 export const MAX_RUNS_LIMIT = 100
+
+// ---------------------------------------------------------------------------------------------------------
+// Request parameters
+// ---------------------------------------------------------------------------------------------------------
+
+/** Decodes a path or query parameter that matches `pattern` to a number checked by `target`. */
+const numberParameter = <S extends Schema.Top & { readonly Type: number; readonly Encoded: number }>(
+  pattern: RegExp,
+  expected: string,
+  target: S
+) =>
+  Schema.String.pipe(
+    Schema.check(Schema.isPattern(pattern, { expected })),
+    Schema.annotate({ description: expected.charAt(0).toUpperCase() + expected.slice(1) }),
+    Schema.decodeTo(target, {
+      decode: SchemaGetter.transform((text: string) => Number(text)),
+      encode: SchemaGetter.transform((value: number) => String(value))
+    })
+  )
+
+/**
+ * The `{year}` of `GET /yearly-ratings/{year}`: four digits from 1000 to 9999, the rule of the webhook's `year`.
+ * Forms that `Number` also reads, such as `1e3` or `1994.0`, are rejected.
+ */
+export const YearPathParameter = numberParameter(/^[1-9][0-9]{3}$/, "a four-digit year from 1000 to 9999", Year)
+
+/** The `limit` of `GET /runs`: a whole number from 1 to `MAX_RUNS_LIMIT`, in decimal digits. */
+export const RunsLimitParameter = numberParameter(
+  /^(100|[1-9][0-9]?)$/,
+  `an integer from 1 to ${MAX_RUNS_LIMIT}`,
+  Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_RUNS_LIMIT })))
+)
 
 // ---------------------------------------------------------------------------------------------------------
 // Response bodies
@@ -132,6 +164,23 @@ export class InvalidPayload extends HttpApiError.Problem<InvalidPayload>()(
   }
 ) {}
 
+/**
+ * 400: a path or query parameter is invalid. `parameter` names it, `value` is the value received as JSON text
+ * (null for a header, which may carry a credential), and `detail` states what is allowed.
+ */
+export class InvalidParameter extends HttpApiError.Problem<InvalidParameter>()(
+  "InvalidParameter",
+  {
+    type: "urn:tmdb-yearly:problem:invalid-parameter",
+    status: 400,
+    title: "Invalid request parameter"
+  },
+  {
+    parameter: Schema.String,
+    value: Schema.NullOr(Schema.String)
+  }
+) {}
+
 /** 401: a `webhook-*` header is missing, the timestamp is invalid or stale, or the signature does not match. */
 export class SignatureRejected extends HttpApiError.Problem<SignatureRejected>()(
   "SignatureRejected",
@@ -204,6 +253,23 @@ export class SchedulerUnavailable extends HttpApiError.Problem<SchedulerUnavaila
 }) {}
 
 /**
+ * 404 for a request that matches no route, whatever its method. `detail` names the method and the path. No
+ * endpoint declares it, because the server sends it before any endpoint is chosen.
+ */
+export class RouteNotFound extends HttpApiError.Problem<RouteNotFound>()(
+  "RouteNotFound",
+  {
+    type: "urn:tmdb-yearly:problem:route-not-found",
+    status: 404,
+    title: "Route not found"
+  },
+  {
+    method: Schema.String,
+    path: Schema.String
+  }
+) {}
+
+/**
  * 503: the database cannot be reached or is not migrated. The response carries `Retry-After` in seconds, and
  * the request can be sent again unchanged.
  */
@@ -233,7 +299,7 @@ export class RatingsGroup extends HttpApiGroup.make("ratings")
   )
   .add(
     HttpApiEndpoint.get("year", "/yearly-ratings/:year", {
-      params: { year: Year },
+      params: { year: YearPathParameter },
       success: YearHistoryResponse,
       error: [RatingsNotFound, DatabaseUnavailable]
     }).annotateMerge(
@@ -250,7 +316,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
   .add(
     HttpApiEndpoint.get("recent", "/runs", {
       query: {
-        limit: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MAX_RUNS_LIMIT }))))
+        limit: Schema.optional(RunsLimitParameter)
       },
       success: Schema.Array(RunReportWire),
       error: DatabaseUnavailable
@@ -322,13 +388,23 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks").add(
   )
 ) {}
 
+/**
+ * Middleware that turns a request whose parameters fail decoding into an `InvalidParameter` problem, and a
+ * response that fails encoding into a 500 problem. The server provides its implementation, and clients need
+ * none.
+ */
+export class RequestValidation extends HttpApiMiddleware.Service<RequestValidation>()(
+  "@tmdb-yearly/core/RequestValidation",
+  { error: [InvalidParameter, HttpApiError.InternalServerErrorProblem] }
+) {}
+
 /** The whole HTTP API of the service, with RFC 9457 problems for requests that fail decoding. */
 export class RatingsApi extends HttpApi.make("tmdb-yearly")
   .add(RatingsGroup)
   .add(RunsGroup)
   .add(HealthGroup)
   .add(WebhooksGroup)
-  .middleware(HttpApiMiddleware.ProblemDetails)
+  .middleware(RequestValidation)
   .annotateMerge(
     OpenApi.annotations({
       title: "tmdb-yearly",

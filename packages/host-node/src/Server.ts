@@ -4,11 +4,12 @@ import { Effect, Layer, Result } from "effect"
 import type { Duration, Option, Redacted } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { NetAddress } from "effect/net"
-import { HttpApiBuilder, HttpApiMiddleware, HttpApiScalar } from "effect/http-api"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
 import { createServer } from "node:http"
 import { apiHandlers, StatusHeaders } from "./ApiHandlers.ts"
 import { dashboardRoute } from "./DashboardRoute.ts"
+import { requestValidationLayer, RouteNotFoundProblems } from "./RequestProblems.ts"
 import { SchedulerHandle } from "./Scheduler.ts"
 import { WebhookHandlers } from "./WebhookHandler.ts"
 
@@ -22,8 +23,8 @@ export interface RouteOptions {
 
 /**
  * Every route the host serves: the HttpApi (with `/openapi.json`), the API reference at `/docs`, the dashboard
- * at `/`, the Prometheus metrics at `/metrics`, and the middleware that sets status-dependent headers. A new
- * route layer is added here, and nowhere else.
+ * at `/`, the Prometheus metrics at `/metrics`, the middleware that sets status-dependent headers, and the 404
+ * problem for a request that matches no route. A new route layer is added here, and nowhere else.
  */
 export const routes = (options: RouteOptions) =>
   Layer.mergeAll(
@@ -33,7 +34,8 @@ export const routes = (options: RouteOptions) =>
     HttpApiScalar.layer(RatingsApi, { path: "/docs" }),
     dashboardRoute({ voteAverageDecimals: options.voteAverageDecimals }),
     PrometheusMetrics.layerHttp({ path: "/metrics" }),
-    StatusHeaders
+    StatusHeaders,
+    RouteNotFoundProblems
   )
 
 /**
@@ -55,7 +57,7 @@ export interface ServerOptions extends RouteOptions {
  */
 export const serverLayer = (options: ServerOptions) =>
   HttpRouter.serve(routes(options), { disableLogger: true }).pipe(
-    Layer.provide(HttpApiMiddleware.layerProblemDetails({ includeDetails: true })),
+    Layer.provide(requestValidationLayer),
     Layer.provideMerge(
       NodeHttpServer.layer(createServer, {
         port: options.port,

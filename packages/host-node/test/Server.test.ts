@@ -268,6 +268,135 @@ describe("HTTP server", () => {
   )
 })
 
+/** Sends a request without a body and returns the status, the content type and the parsed JSON body. */
+const send = (method: string, url: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { method })
+    const text = await response.text()
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type"),
+      body: text === "" ? null : (JSON.parse(text) as unknown)
+    }
+  })
+
+describe("error problems", () => {
+  const unknownRoutes: ReadonlyArray<readonly [string, string, string]> = [
+    ["GET", "/nope", "/nope"],
+    ["GET", "/nope?limit=1", "/nope"],
+    ["POST", "/yearly-ratings", "/yearly-ratings"],
+    ["GET", "/webhooks/yearly-ratings", "/webhooks/yearly-ratings"],
+    ["DELETE", "/runs", "/runs"],
+    ["GET", "/yearly-ratings/1994/extra", "/yearly-ratings/1994/extra"]
+  ]
+  it.live("unknown route is a 404 problem", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      for (const [method, url, path] of unknownRoutes) {
+        const response = yield* send(method, `${base}${url}`)
+        assert.strictEqual(response.status, 404, `${method} ${url}`)
+        assert.strictEqual(response.contentType, "application/problem+json", `${method} ${url}`)
+        assert.deepStrictEqual(response.body, {
+          type: "urn:tmdb-yearly:problem:route-not-found",
+          title: "Route not found",
+          status: 404,
+          detail: `No route matches ${method} ${path}. The endpoints are listed at /openapi.json.`,
+          method,
+          path
+        })
+      }
+    })
+  )
+
+  it.live("404 problem cuts a long path", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      const response = yield* send("GET", `${base}/${"a".repeat(500)}`)
+      assert.strictEqual(response.status, 404)
+      assert.strictEqual((response.body as { path: string }).path, `/${"a".repeat(199)}…`)
+    })
+  )
+
+  const badParameters: ReadonlyArray<readonly [string, string, string, string]> = [
+    [
+      "/yearly-ratings/abc",
+      "year",
+      '"abc"',
+      'Invalid path parameter year="abc": expected a four-digit year from 1000 to 9999.'
+    ],
+    [
+      "/yearly-ratings/1e3",
+      "year",
+      '"1e3"',
+      'Invalid path parameter year="1e3": expected a four-digit year from 1000 to 9999.'
+    ],
+    [
+      "/yearly-ratings/1994.0",
+      "year",
+      '"1994.0"',
+      'Invalid path parameter year="1994.0": expected a four-digit year from 1000 to 9999.'
+    ],
+    [
+      "/yearly-ratings/0999",
+      "year",
+      '"0999"',
+      'Invalid path parameter year="0999": expected a four-digit year from 1000 to 9999.'
+    ],
+    [
+      "/yearly-ratings/19940",
+      "year",
+      '"19940"',
+      'Invalid path parameter year="19940": expected a four-digit year from 1000 to 9999.'
+    ],
+    ["/runs?limit=0", "limit", '"0"', 'Invalid query parameter limit="0": expected an integer from 1 to 100.'],
+    ["/runs?limit=101", "limit", '"101"', 'Invalid query parameter limit="101": expected an integer from 1 to 100.'],
+    ["/runs?limit=abc", "limit", '"abc"', 'Invalid query parameter limit="abc": expected an integer from 1 to 100.'],
+    ["/runs?limit=1.5", "limit", '"1.5"', 'Invalid query parameter limit="1.5": expected an integer from 1 to 100.'],
+    [
+      "/runs?limit=5&limit=6",
+      "limit",
+      '["5","6"]',
+      'Invalid query parameter limit=["5","6"]: expected one value, but the request has 2.'
+    ]
+  ]
+  it.live("bad parameter is a 400 problem", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      for (const [url, parameter, value, detail] of badParameters) {
+        const response = yield* send("GET", `${base}${url}`)
+        assert.strictEqual(response.status, 400, url)
+        assert.strictEqual(response.contentType, "application/problem+json", url)
+        assert.deepStrictEqual(
+          response.body,
+          {
+            type: "urn:tmdb-yearly:problem:invalid-parameter",
+            title: "Invalid request parameter",
+            status: 400,
+            detail,
+            parameter,
+            value
+          },
+          url
+        )
+      }
+    })
+  )
+
+  it.live("parameters at their limits are accepted", () =>
+    Effect.gen(function* () {
+      const base = yield* startServer(RatingsRepository.layerMemory)
+      for (const url of ["/runs?limit=1", "/runs?limit=100"]) {
+        assert.strictEqual((yield* send("GET", `${base}${url}`)).status, 200, url)
+      }
+      for (const url of ["/yearly-ratings/1000", "/yearly-ratings/9999"]) {
+        const response = yield* send("GET", `${base}${url}`)
+        assert.strictEqual(response.status, 404, url)
+        assert.strictEqual((response.body as { type: string }).type, "urn:tmdb-yearly:problem:not-found", url)
+      }
+    })
+  )
+})
+
 describe("webhook statuses", () => {
   it.live("201 then 200 on replay, rows written once", () =>
     Effect.gen(function* () {
