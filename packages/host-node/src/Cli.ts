@@ -3,7 +3,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { YearlyRatingsPayload } from "@tmdb-yearly/core"
 import type { PageProgress } from "@tmdb-yearly/core"
-import { Cause, Effect, Exit, Layer, Schema } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Schema } from "effect"
 import type { Runtime } from "effect"
 import { parseCliArguments, USAGE } from "./CliArguments.ts"
 import { type HostConfig, loadHostConfig } from "./Config.ts"
@@ -40,6 +40,20 @@ const readConfig = loadHostConfig.pipe(
 )
 
 /**
+ * Logs a start-up failure and prints it as one line on stderr, then returns exit status 1. An expected
+ * failure, such as a database that cannot be reached, is logged by its message. A defect is logged with its
+ * stack trace, because it is a bug.
+ */
+const reportStartupFailure = (cause: Cause.Cause<unknown>): Effect.Effect<number> => {
+  const error = Cause.findErrorOption(cause)
+  const line = `Start-up failed: ${firstLine(Option.isSome(error) ? error.value : Cause.squash(cause))}`
+  const log = Option.isSome(error)
+    ? Effect.logError("Start-up failed").pipe(Effect.annotateLogs({ error: firstLine(error.value) }))
+    : Effect.logError("Start-up failed", cause)
+  return log.pipe(Effect.andThen(writeError(line)), Effect.as(EXIT_FAILURE))
+}
+
+/**
  * Serves until SIGTERM or SIGINT. Returns 1 when the start-up fails. The signal interrupts this effect, and
  * the teardown maps that interruption to exit status 0.
  */
@@ -47,14 +61,7 @@ const start = (config: HostConfig): Effect.Effect<number> =>
   Layer.launch(serviceLayer(config)).pipe(
     Effect.onInterrupt(() => Effect.logInfo("Shutdown complete")),
     Effect.as(0),
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.interrupt
-        : Effect.logError("Start-up failed", cause).pipe(
-            Effect.andThen(writeError(`Start-up failed: ${firstLine(Cause.squash(cause))}`)),
-            Effect.as(EXIT_FAILURE)
-          )
-    ),
+    Effect.catchCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.interrupt : reportStartupFailure(cause))),
     Effect.provide(loggingLayer({ level: config.logLevel, format: config.logFormat, toStderr: false }))
   )
 
@@ -68,7 +75,8 @@ const progressOnTerminal = (progress: PageProgress): Effect.Effect<void> =>
 
 /**
  * Runs one cycle. Prints the table and a summary, or with `json` only the published JSON array, on stdout.
- * Logs go to stderr. Returns 0 when the run succeeded, and 1 with a one-line reason on stderr otherwise.
+ * Logs go to stderr. Returns 0 when the run succeeded, and 1 with a one-line reason on stderr otherwise:
+ * `Start-up failed: …` when no run started, as when the database cannot be reached, and `Run failed …` after.
  */
 const once = (config: HostConfig, json: boolean): Effect.Effect<number> =>
   runOnce(config, progressOnTerminal).pipe(
@@ -80,14 +88,17 @@ const once = (config: HostConfig, json: boolean): Effect.Effect<number> =>
       const output = json ? JSON.stringify(wire) : `${formatYearlyTable(wire)}\n\n${formatRunSummary(report)}`
       return writeOut(output).pipe(Effect.as(0))
     }),
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.interrupt
-        : Effect.logDebug("Run failed", cause).pipe(
-            Effect.andThen(writeError(`Run failed: ${firstLine(Cause.squash(cause))}`)),
-            Effect.as(EXIT_FAILURE)
-          )
-    ),
+    Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
+      const error = Cause.findErrorOption(cause)
+      if (Option.isSome(error) && error.value._tag === "OnceStartupFailed") {
+        return reportStartupFailure(Cause.fail(error.value.cause))
+      }
+      return Effect.logDebug("Run failed", cause).pipe(
+        Effect.andThen(writeError(`Run failed: ${firstLine(Cause.squash(cause))}`)),
+        Effect.as(EXIT_FAILURE)
+      )
+    }),
     Effect.provide(loggingLayer({ level: config.logLevel, format: config.logFormat, toStderr: true }))
   )
 

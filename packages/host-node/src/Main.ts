@@ -1,7 +1,9 @@
 // The composition root: the one module that imports live layers and wires them from the configuration.
 import { NodeHttpClient } from "@effect/platform-node"
+import type { PgClient } from "@effect/sql-pg"
 import {
   PgDatabase,
+  type PgDatabaseError,
   PgRatingsRepository,
   PgRunLog,
   SNAPSHOT_RECORDED_ON,
@@ -11,10 +13,12 @@ import {
 } from "@tmdb-yearly/adapters"
 import { runCycle, WEBHOOK_PATH } from "@tmdb-yearly/core"
 import type { CycleResult, PageProgress, RatingsPublisher, StorageError } from "@tmdb-yearly/core"
-import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { HttpClient } from "effect/http"
 import type { HttpServer } from "effect/http"
+import type { SqlClient } from "effect/sql"
 import { type HostConfig, DEFAULT_TMDB_BASE_URL } from "./Config.ts"
+import { type DatabaseConnectFailed, describeConnectFailure } from "./DatabaseConnectFailed.ts"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import { Readiness } from "./Readiness.ts"
 import { Scheduler } from "./Scheduler.ts"
@@ -38,11 +42,22 @@ export class EmbeddedPostgresFailed extends Schema.TaggedError<EmbeddedPostgresF
 /**
  * PostgreSQL at `DATABASE_URL`, or else an embedded server with its data under `DATA_DIR`, so that data
  * survives restarts. The schema is migrated when the layer is built. The embedded server stops after the pool
- * is closed, when the layer is released.
+ * is closed, when the layer is released. A first connection to `DATABASE_URL` that fails becomes a
+ * `DatabaseConnectFailed` that names the address and what to check.
  */
-const databaseLayer = (config: HostConfig) =>
+const databaseLayer = (
+  config: HostConfig
+): Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient,
+  PgDatabaseError | DatabaseConnectFailed | EmbeddedPostgresFailed
+> =>
   Option.match(config.databaseUrl, {
-    onSome: (url) => PgDatabase.layer({ url }),
+    onSome: (url) =>
+      Layer.effectContext(
+        Layer.build(PgDatabase.layer({ url })).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(describeConnectFailure(url, error)))
+        )
+      ),
     onNone: () =>
       Layer.unwrap(
         Effect.gen(function* () {
@@ -190,20 +205,31 @@ export const serviceLayer = (config: HostConfig) => {
   return announceShutdown.pipe(Layer.provideMerge(service), Layer.merge(warnAboutOpenRunEndpoint(config)))
 }
 
+/** A layer of `once` failed to build, such as the database, so no run started. `cause` is the layer's error. */
+export class OnceStartupFailed extends Data.TaggedError("OnceStartupFailed")<{ readonly cause: unknown }> {}
+
 /**
  * Runs one cycle of the job and returns its result, for `once`. Without `WEBHOOK_URL` it serves its own
  * webhook on a free port of 127.0.0.1 for the length of the cycle. `onPageRead` is called after each page.
+ * Fails with `OnceStartupFailed` when the layers do not build, and with `StorageError` when the run log fails.
  */
 export const runOnce = (
   config: HostConfig,
   onPageRead: (progress: PageProgress) => Effect.Effect<void>
-): Effect.Effect<CycleResult, StorageError | Layer.Error<ReturnType<typeof onceLayer>>> =>
-  runCycle({
-    pages: config.tmdbPages,
-    concurrency: config.tmdbConcurrency,
-    decimals: config.voteAverageDecimals,
-    onPageRead
-  }).pipe(Effect.provide(onceLayer(config)))
+): Effect.Effect<CycleResult, StorageError | OnceStartupFailed> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const context = yield* Layer.build(onceLayer(config)).pipe(
+        Effect.mapError((cause) => new OnceStartupFailed({ cause }))
+      )
+      return yield* runCycle({
+        pages: config.tmdbPages,
+        concurrency: config.tmdbConcurrency,
+        decimals: config.voteAverageDecimals,
+        onPageRead
+      }).pipe(Effect.provideContext(context))
+    })
+  )
 
 const onceLayer = (config: HostConfig) => {
   const base = Layer.mergeAll(storesLayer(config), WebhookSecret.layer(config.webhookSecret))

@@ -74,6 +74,36 @@ describe("CLI start-up checks", () => {
     })
   )
 
+  for (const command of ["start", "once"]) {
+    it.live(
+      `${command} with unreachable DATABASE_URL fails in one line`,
+      () =>
+        Effect.gen(function* () {
+          // A port that was free a moment ago has no listener, so the connection is refused at once.
+          const closedPort = yield* freePort
+          const port = yield* freePort
+          const cli = yield* spawnCli([command], {
+            PORT: String(port),
+            DATABASE_URL: `postgres://tmdb_user:hunter2secret@127.0.0.1:${closedPort}/db`,
+            LOG_FORMAT: "json"
+          })
+          const exit = yield* awaitExit(cli, 30_000)
+          assert.strictEqual(exit.code, 1)
+          const expected =
+            `Start-up failed: Cannot connect to PostgreSQL at 127.0.0.1:${closedPort} (DATABASE_URL): connection ` +
+            "refused (ECONNREFUSED). Check that the server is running and reachable from this machine, or unset " +
+            "DATABASE_URL to use the embedded server."
+          assert.strictEqual(lastLine(cli.stderr()), expected)
+          const output = cli.stdout() + cli.stderr()
+          assert.notInclude(output, "Run failed")
+          assert.notInclude(output, "hunter2secret")
+          assert.notInclude(output, "tmdb_user")
+          assert.notInclude(output, "    at ")
+        }),
+      40_000
+    )
+  }
+
   it.live(
     "port in use fails start-up in one line",
     () =>
