@@ -16,6 +16,7 @@ import type { Redacted } from "effect"
 import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { bearerTokenMatches } from "./AdminToken.ts"
+import { withReadTimeout } from "./DatabaseReadTimeout.ts"
 import { Readiness } from "./Readiness.ts"
 import { SchedulerHandle } from "./Scheduler.ts"
 
@@ -52,14 +53,20 @@ export const StatusHeaders = HttpRouter.middleware(
   { global: true }
 )
 
-/** `GET /yearly-ratings` and `GET /yearly-ratings/{year}`, read from the `RatingsRepository`. */
+/**
+ * `GET /yearly-ratings` and `GET /yearly-ratings/{year}`, read from the `RatingsRepository`. A read that takes
+ * longer than `DATABASE_READ_TIMEOUT` gets the 503 problem.
+ */
 export const RatingsHandlers = HttpApiBuilder.group(RatingsApi, "ratings", (handlers) =>
   Effect.gen(function* () {
     const repository = yield* RatingsRepository
     return handlers
       .handle("latest", () =>
         Effect.gen(function* () {
-          const latest = yield* repository.latest.pipe(Effect.catchTag("StorageError", databaseUnavailable))
+          const latest = yield* repository.latest.pipe(
+            withReadTimeout("RatingsRepository.latest"),
+            Effect.catchTag("StorageError", databaseUnavailable)
+          )
           if (Option.isNone(latest)) {
             return yield* new RatingsNotFound({
               detail:
@@ -77,7 +84,10 @@ export const RatingsHandlers = HttpApiBuilder.group(RatingsApi, "ratings", (hand
         Effect.gen(function* () {
           const history = yield* repository
             .yearHistory(params.year)
-            .pipe(Effect.catchTag("StorageError", databaseUnavailable))
+            .pipe(
+              withReadTimeout("RatingsRepository.yearHistory"),
+              Effect.catchTag("StorageError", databaseUnavailable)
+            )
           if (history.length === 0) {
             return yield* new RatingsNotFound({ detail: `No stored delivery has a row for the year ${params.year}.` })
           }
@@ -111,8 +121,8 @@ const requireAdminToken = (adminToken: Option.Option<Redacted.Redacted<string>>,
 }
 
 /**
- * `GET /runs`, read from the `RunLog`, and `POST /runs`, which starts a run through the `SchedulerHandle`.
- * When `adminToken` is set, `POST /runs` requires it as a bearer token.
+ * `GET /runs`, read from the `RunLog` within `DATABASE_READ_TIMEOUT`, and `POST /runs`, which starts a run
+ * through the `SchedulerHandle`. When `adminToken` is set, `POST /runs` requires it as a bearer token.
  */
 export const runsHandlers = (adminToken: Option.Option<Redacted.Redacted<string>>) =>
   HttpApiBuilder.group(RatingsApi, "runs", (handlers) =>
@@ -121,7 +131,9 @@ export const runsHandlers = (adminToken: Option.Option<Redacted.Redacted<string>
       const schedulerHandle = yield* SchedulerHandle
       return handlers
         .handle("recent", ({ query }) =>
-          runLog.recent(query.limit ?? DEFAULT_RUNS_LIMIT).pipe(Effect.catchTag("StorageError", databaseUnavailable))
+          runLog
+            .recent(query.limit ?? DEFAULT_RUNS_LIMIT)
+            .pipe(withReadTimeout("RunLog.recent"), Effect.catchTag("StorageError", databaseUnavailable))
         )
         .handle("start", ({ headers }) =>
           Effect.gen(function* () {

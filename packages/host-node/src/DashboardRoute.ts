@@ -2,6 +2,7 @@ import { RatingsRepository, RETRY_AFTER_SECONDS, RunLog } from "@tmdb-yearly/cor
 import { Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { renderDashboard, renderDashboardUnavailable } from "./Dashboard.ts"
+import { withReadTimeout } from "./DatabaseReadTimeout.ts"
 import { SchedulerHandle } from "./Scheduler.ts"
 
 /** Number of recent runs that the dashboard lists. */
@@ -24,7 +25,8 @@ const htmlPage = (body: string, status: number) =>
 /**
  * `GET /`: the dashboard, rendered on the server from the latest delivery, the last `DASHBOARD_RUNS` runs and
  * the scheduler's next run time. Averages are printed with `voteAverageDecimals` decimals. When the database
- * cannot be read, the page reports that with status 503, and `StatusHeaders` adds `Retry-After`.
+ * cannot be read within `DATABASE_READ_TIMEOUT`, the page reports that with status 503, and `StatusHeaders`
+ * adds `Retry-After`.
  */
 export const dashboardRoute = (options: { readonly voteAverageDecimals: number }) =>
   Layer.effectDiscard(
@@ -37,7 +39,7 @@ export const dashboardRoute = (options: { readonly voteAverageDecimals: number }
       const page = Effect.gen(function* () {
         const [latest, runs] = yield* Effect.all([repository.latest, runLog.recent(DASHBOARD_RUNS)], {
           concurrency: 2
-        })
+        }).pipe(withReadTimeout("Dashboard.read"))
         const scheduler = yield* schedulerHandle.current
         const nextRunAt = Option.isSome(scheduler) ? yield* scheduler.value.nextRunAt : Option.none()
         const body = renderDashboard({

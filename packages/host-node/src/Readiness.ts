@@ -2,9 +2,7 @@ import { MIGRATIONS_TABLE, pgMigrations } from "@tmdb-yearly/adapters"
 import { StorageError } from "@tmdb-yearly/core"
 import { Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-
-/** Time limit of one readiness check, so that an unreachable database gives 503 rather than a hanging request. */
-const CHECK_TIMEOUT = "3 seconds"
+import { withReadTimeout } from "./DatabaseReadTimeout.ts"
 
 /** Highest migration version the adapters know, from keys such as `2_create_job_runs`. */
 const LATEST_MIGRATION = Math.max(...Object.keys(pgMigrations).map((key) => Number.parseInt(key, 10)))
@@ -21,8 +19,8 @@ export class Readiness extends Context.Service<
   static readonly layerMemory: Layer.Layer<Readiness> = Layer.succeed(Readiness, Readiness.of({ check: Effect.void }))
 
   /**
-   * Ready when PostgreSQL responds within 3 seconds and its migrations table records the latest migration that
-   * the adapters define.
+   * Ready when PostgreSQL responds within `DATABASE_READ_TIMEOUT` and its migrations table records the latest
+   * migration that the adapters define.
    */
   static readonly layerSql: Layer.Layer<Readiness, never, SqlClient.SqlClient> = Layer.effect(
     Readiness,
@@ -37,11 +35,8 @@ export class Readiness extends Context.Service<
           return yield* fail(`the schema is at migration ${latest ?? "none"}, expected ${LATEST_MIGRATION}`)
         }
       }).pipe(
-        Effect.timeoutOrElse({
-          duration: CHECK_TIMEOUT,
-          orElse: () => Effect.fail(fail(`no answer within ${CHECK_TIMEOUT}`))
-        }),
-        Effect.catchTag("SqlError", (error) => Effect.fail(fail(error.message)))
+        Effect.catchTag("SqlError", (error) => Effect.fail(fail(error.message))),
+        withReadTimeout("Readiness.check")
       )
       return Readiness.of({ check })
     })
