@@ -17,7 +17,13 @@ export interface RunningPostgres {
   /** `postgres://` URL of the `postgres` database as the superuser. It contains the password. */
   readonly url: string
   readonly port: number
-  /** Stops the server (fast shutdown). The data stays in the data directory. */
+  /** Process id of the server (the postmaster). */
+  readonly pid: number
+  /**
+   * Stops the server (fast shutdown). The data stays in the data directory. Rejects with a message naming the
+   * cause when the server had exited before, for example after it was killed, or when it does not stop within
+   * 30 s.
+   */
   readonly stop: () => Promise<void>
 }
 
@@ -134,12 +140,18 @@ const startServer = async (dataDir: string, port: number, password: string): Pro
   stopServersOnExit()
   let stopped: Promise<void> | undefined
   const stop = async (): Promise<void> => {
+    // The package's `stop` waits for an exit event, which never comes again once the server has exited.
+    if (!isRunning(pid)) {
+      runningPids.delete(pid)
+      throw new Error(`Embedded PostgreSQL (pid ${pid}) had already exited, so there was nothing to stop`)
+    }
     await withTimeout(server.stop(), STOP_TIMEOUT_MS, "stop")
     runningPids.delete(pid)
   }
   return {
     url: `postgres://${SUPERUSER}:${password}@${LOOPBACK}:${port}/postgres`,
     port,
+    pid,
     stop: () => (stopped ??= stop())
   }
 }
@@ -152,6 +164,17 @@ const readPostmasterPid = async (dataDir: string): Promise<number> => {
     throw new Error(`Embedded PostgreSQL wrote an invalid postmaster.pid in ${dataDir}: first line ${firstLine}`)
   }
   return pid
+}
+
+/** Returns whether the process `pid` exists. Signal 0 checks that without sending a signal. */
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user, as when the server runs as `postgres`.
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
 }
 
 /** Process ids of the servers started here and not stopped yet. */

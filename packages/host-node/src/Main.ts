@@ -74,11 +74,14 @@ const databaseLayer = (
                 })
             }),
             (server) =>
-              Effect.tryPromise(() => server.stop()).pipe(
+              Effect.tryPromise({
+                try: () => server.stop(),
+                catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+              }).pipe(
                 Effect.andThen(Effect.logInfo("Embedded PostgreSQL stopped")),
-                Effect.catch((error) =>
+                Effect.catch((reason) =>
                   Effect.logWarning("Embedded PostgreSQL did not stop cleanly").pipe(
-                    Effect.annotateLogs({ error: error.message })
+                    Effect.annotateLogs({ error: reason, pid: server.pid, data_dir: config.dataDir })
                   )
                 )
               )

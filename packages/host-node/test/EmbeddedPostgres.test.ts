@@ -163,6 +163,39 @@ describe("startEmbeddedPostgres", () => {
     })
   )
 
+  it.live("stop after a kill rejects at once", () =>
+    Effect.gen(function* () {
+      const dataDir = yield* tempDir
+      const server = yield* Effect.promise(() => startEmbeddedPostgres({ dataDir }))
+      process.kill(server.pid, "SIGKILL")
+      // Node reaps the killed child on its event loop. Poll for up to 5 s until the process is gone.
+      let alive = true
+      for (let poll = 0; poll < 50 && alive; poll++) {
+        try {
+          process.kill(server.pid, 0)
+          yield* Effect.sleep("100 millis")
+        } catch {
+          alive = false
+        }
+      }
+      assert.isFalse(alive)
+
+      const started = performance.now()
+      const outcome = yield* Effect.promise(() =>
+        server.stop().then(
+          () => "stopped",
+          (error: unknown) => (error instanceof Error ? error.message : String(error))
+        )
+      )
+      assert.strictEqual(
+        outcome,
+        `Embedded PostgreSQL (pid ${server.pid}) had already exited, so there was nothing to stop`
+      )
+      // Before the check, stop waited for its 30 s limit.
+      assert.isBelow(performance.now() - started, 5_000)
+    })
+  )
+
   it.live("server stops when the process exits", () =>
     Effect.gen(function* () {
       const dataDir = yield* tempDir
