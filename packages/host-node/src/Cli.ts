@@ -136,4 +136,21 @@ const teardown: Runtime.Teardown = (exit, onExit) => {
   setTimeout(() => process.exit(code), 1000).unref()
 }
 
+/**
+ * Exits at once with status 130 on a second SIGINT, such as Ctrl+C pressed again while the shutdown waits for a
+ * run. `NodeRuntime.runMain` handles the first SIGINT, which starts the graceful shutdown, and ignores later ones.
+ * A run cut short this way stays `running` in the run log, as after a crash. The `exit` handler of
+ * `EmbeddedPostgres.ts` still sends its fast-shutdown signal to the embedded server.
+ */
+const exitOnSecondInterrupt = (): void => {
+  let interrupts = 0
+  process.on("SIGINT", () => {
+    interrupts++
+    if (interrupts < 2) return
+    process.stderr.write("Second interrupt: exiting at once, without waiting for the shutdown to finish\n")
+    process.exit(EXIT_INTERRUPTED)
+  })
+}
+
+exitOnSecondInterrupt()
 NodeRuntime.runMain(main, { teardown })

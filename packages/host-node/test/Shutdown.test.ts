@@ -65,3 +65,39 @@ layer(testDatabaseLayer("shutdown"), { timeout: 60_000, excludeTestServices: tru
     90_000
   )
 })
+
+layer(testDatabaseLayer("shutdown_twice"), { timeout: 60_000, excludeTestServices: true })("second SIGINT", (it) => {
+  it.effect(
+    "second SIGINT exits 130 at once",
+    () =>
+      Effect.gen(function* () {
+        const database = yield* TestDatabase
+        const fake = yield* fakeTmdbScoped()
+        // Page 5 responds after 20 s, so that the run is still in progress during the 30 s grace period.
+        fake.setFault(5, { _tag: "Delay", millis: 20_000 })
+        const port = yield* freePort
+        const host = yield* spawnCli(["start"], {
+          PORT: String(port),
+          DATABASE_URL: Redacted.value(database.url),
+          TMDB_BASE_URL: fake.url,
+          TMDB_API_KEY: "shutdowntestkey",
+          LOG_FORMAT: "json"
+        })
+        yield* waitUntil(() => fake.requestsFor(5).length > 0, 30_000, "page 5 is requested")
+        host.child.kill("SIGINT")
+        yield* waitUntil(
+          () => host.stdout().includes("waiting for the run in progress to finish"),
+          10_000,
+          "the shutdown waits for the run"
+        )
+        const secondSignalAt = performance.now()
+        host.child.kill("SIGINT")
+        const exit = yield* awaitExit(host, 10_000)
+        assert.strictEqual(exit.code, 130, host.stderr())
+        assert.include(host.stderr(), "Second interrupt: exiting at once")
+        // The grace period would have lasted until 30 s after the first signal.
+        assert.isBelow(performance.now() - secondSignalAt, 5_000)
+      }),
+    90_000
+  )
+})
