@@ -81,9 +81,19 @@ export interface VisitedPage {
   readonly requests: ReadonlyArray<string>
 }
 
+/** Host names of the loopback interface, the only hosts that a page under test may reach. */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"])
+
+/** Returns whether `url` names a loopback host. */
+const isLoopbackUrl = (url: string): boolean => URL.canParse(url) && LOOPBACK_HOSTS.has(new URL(url).hostname)
+
 /**
  * Opens `url` in a new tab of the shared browser and waits for the load event. The tab closes when the scope
  * closes. Fails the test (as a defect) when navigation fails or the page does not return HTTP 200.
+ *
+ * Every request to a host other than 127.0.0.1, localhost or [::1] is aborted before it leaves the browser, so a
+ * page under test never reaches another machine. Such a request is still listed in `requests`, and its failure
+ * in `problems`.
  */
 export const visitPage = (url: string): Effect.Effect<VisitedPage, never, Chromium | Scope.Scope> =>
   Effect.gen(function* () {
@@ -105,6 +115,11 @@ export const visitPage = (url: string): Effect.Effect<VisitedPage, never, Chromi
     page.on("response", (response) => {
       if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`)
     })
+    yield* Effect.promise(() =>
+      page.route("**/*", (route) =>
+        isLoopbackUrl(route.request().url()) ? route.continue() : route.abort("blockedbyclient")
+      )
+    )
     const response = yield* Effect.promise(() => page.goto(url, { waitUntil: "load" }))
     if (response === null || response.status() !== 200) {
       return yield* Effect.die(new Error(`Loading ${url} returned HTTP ${response?.status() ?? "no response"}`))
