@@ -31,7 +31,8 @@ export const routes = (options: RouteOptions) =>
     HttpApiBuilder.layer(RatingsApi, { openapiPath: "/openapi.json" }).pipe(
       Layer.provide([apiHandlers(options.adminToken), WebhookHandlers])
     ),
-    HttpApiScalar.layer(RatingsApi, { path: "/docs" }),
+    // Scalar's default fonts come from fonts.scalar.com, and the page should load nothing from other hosts.
+    HttpApiScalar.layer(RatingsApi, { path: "/docs", scalar: { withDefaultFonts: false } }),
     dashboardRoute({ voteAverageDecimals: options.voteAverageDecimals }),
     PrometheusMetrics.layerHttp({ path: "/metrics" }),
     StatusHeaders,

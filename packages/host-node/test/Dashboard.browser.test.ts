@@ -296,6 +296,20 @@ layer(Layer.mergeAll(Chromium.layer, DefaultHost.layer), { timeout: "90 seconds"
       })
     )
 
+    it.effect("API reference loads only from the server", () =>
+      Effect.gen(function* () {
+        const host = yield* DefaultHost
+        const { page, problems, requests } = yield* visitPage(`${host.baseUrl}/docs`)
+        assert.strictEqual(yield* Effect.promise(() => page.title()), "tmdb-yearly")
+        assert.deepStrictEqual(problems, [])
+        assert.deepStrictEqual(
+          requests.filter((url) => !url.startsWith(`${host.baseUrl}/`)),
+          []
+        )
+        assert.strictEqual(requests[0], `${host.baseUrl}/docs`)
+      })
+    )
+
     it.effect("saves a screenshot", () =>
       Effect.gen(function* () {
         const host = yield* DefaultHost
