@@ -145,6 +145,21 @@ describe("packed core", () => {
     }
   })
 
+  it("source maps embed their sources", () => {
+    // The maps name ../src/*.ts, which the package leaves out, so debuggers need the sources inside the maps.
+    const maps = listFiles(join(consumer, "node_modules", "@tmdb-yearly", "core", "dist"), [".js.map"])
+    assert.isAbove(maps.length, 10)
+    for (const path of maps) {
+      const map = JSON.parse(readFileSync(path, "utf8")) as {
+        readonly sources: ReadonlyArray<string>
+        readonly sourcesContent?: ReadonlyArray<string | null>
+      }
+      const where = relative(consumer, path)
+      assert.strictEqual(map.sourcesContent?.length, map.sources.length, where)
+      for (const content of map.sourcesContent ?? []) assert.isString(content, where)
+    }
+  })
+
   it("decodes, aggregates and signs on Node", () => {
     const script = `
 import { aggregate, signWebhook, TopRatedPage, YearlyRatingsPayload } from "@tmdb-yearly/core"
