@@ -26,6 +26,8 @@ export type LogFormat = "pretty" | "json"
 export interface HostConfig {
   /** Unset when neither `TMDB_ACCESS_TOKEN` nor `TMDB_API_KEY` is set: the recorded snapshot is read then. */
   readonly tmdbCredential: Option.Option<TmdbCredential>
+  /** True when `TMDB_API_KEY` is set but unused, because `TMDB_ACCESS_TOKEN` is set as well. */
+  readonly tmdbApiKeyUnused: boolean
   readonly tmdbBaseUrl: string
   readonly tmdbPages: number
   readonly tmdbLanguage: string
@@ -89,21 +91,25 @@ const parseHttpUrl = (variable: string, text: string, options: { readonly secret
   return Effect.succeed(text)
 }
 
-const tmdbCredential = Effect.gen(function* () {
+// The key is checked even when the token is set, so that a malformed key is reported rather than ignored.
+const tmdbCredentials = Effect.gen(function* () {
   const token = yield* readVariable("TMDB_ACCESS_TOKEN")
   const key = yield* readVariable("TMDB_API_KEY")
+  const keyText = Option.map(key, (value) => value.trim())
+  if (Option.isSome(keyText) && !/^[A-Za-z0-9]+$/.test(keyText.value)) {
+    return yield* invalidSecret("TMDB_API_KEY", keyText.value, "a TMDB v3 API key: letters and digits only")
+  }
   // The v4 token is preferred when both are set, because it stays out of request URLs.
   if (Option.isSome(token)) {
-    return Option.some<TmdbCredential>({ _tag: "AccessToken", token: Redacted.make(token.value.trim()) })
-  }
-  if (Option.isSome(key)) {
-    const text = key.value.trim()
-    if (!/^[A-Za-z0-9]+$/.test(text)) {
-      return yield* invalidSecret("TMDB_API_KEY", text, "a TMDB v3 API key: letters and digits only")
+    return {
+      credential: Option.some<TmdbCredential>({ _tag: "AccessToken", token: Redacted.make(token.value.trim()) }),
+      apiKeyUnused: Option.isSome(keyText)
     }
-    return Option.some<TmdbCredential>({ _tag: "ApiKey", key: Redacted.make(text) })
   }
-  return Option.none<TmdbCredential>()
+  return {
+    credential: Option.map(keyText, (text): TmdbCredential => ({ _tag: "ApiKey", key: Redacted.make(text) })),
+    apiKeyUnused: false
+  }
 })
 
 const tmdbBaseUrl = Effect.flatMap(readVariable("TMDB_BASE_URL"), (value) =>
@@ -234,8 +240,10 @@ const adminToken = Effect.flatMap(readVariable("ADMIN_TOKEN"), (value) => {
  * An empty value counts as unset. Fails with `InvalidConfig` on the first value that is not allowed.
  */
 export const loadHostConfig: Effect.Effect<HostConfig, InvalidConfig> = Effect.gen(function* () {
+  const credentials = yield* tmdbCredentials
   return {
-    tmdbCredential: yield* tmdbCredential,
+    tmdbCredential: credentials.credential,
+    tmdbApiKeyUnused: credentials.apiKeyUnused,
     tmdbBaseUrl: yield* tmdbBaseUrl,
     tmdbPages: yield* parseInteger("TMDB_PAGES", MIN_TMDB_PAGES, MIN_TMDB_PAGES, MAX_TMDB_PAGES),
     tmdbLanguage: yield* tmdbLanguage,

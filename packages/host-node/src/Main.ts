@@ -114,7 +114,12 @@ const sourceLayer = (config: HostConfig) =>
         }).pipe(Layer.provide(NodeHttpClient.layerUndici)),
         Layer.effectDiscard(
           Effect.logInfo("Reading TMDB's top-rated list over HTTP").pipe(
-            Effect.annotateLogs({ base_url: config.tmdbBaseUrl, credential: credential._tag })
+            Effect.annotateLogs({ base_url: config.tmdbBaseUrl, credential: credential._tag }),
+            Effect.andThen(
+              config.tmdbApiKeyUnused
+                ? Effect.logWarning("TMDB_API_KEY is set but unused, because TMDB_ACCESS_TOKEN is used")
+                : Effect.void
+            )
           )
         )
       ),

@@ -81,6 +81,23 @@ describe("loadHostConfig", () => {
     Effect.gen(function* () {
       const config = yield* load({ TMDB_API_KEY: "abc", TMDB_ACCESS_TOKEN: "eyJ.token" })
       assert.strictEqual(Option.getOrThrow(config.tmdbCredential)._tag, "AccessToken")
+      assert.isTrue(config.tmdbApiKeyUnused)
+    })
+  )
+
+  it.effect("API key alone is used", () =>
+    Effect.gen(function* () {
+      assert.isFalse((yield* load({ TMDB_API_KEY: "abc" })).tmdbApiKeyUnused)
+      assert.isFalse((yield* load({ TMDB_ACCESS_TOKEN: "eyJ.token" })).tmdbApiKeyUnused)
+      assert.isFalse((yield* load({})).tmdbApiKeyUnused)
+    })
+  )
+
+  it.effect("malformed API key is rejected beside a token", () =>
+    Effect.gen(function* () {
+      const error = yield* loadError({ TMDB_API_KEY: "key with spaces", TMDB_ACCESS_TOKEN: "eyJ.token" })
+      assert.strictEqual(error.variable, "TMDB_API_KEY")
+      assert.include(error.message, "letters and digits only")
     })
   )
 
