@@ -10,7 +10,7 @@ import {
   RatingsPublisher,
   runCycle,
   RunLog,
-  RunReport,
+  RunReportWire,
   YearlyRatingsPayload
 } from "@tmdb-yearly/core"
 import { Console, Effect, Layer, Logger, Schema } from "effect"
@@ -26,7 +26,8 @@ const program = Effect.gen(function* () {
   for (const delivery of deliveries) {
     yield* Console.log(formatRows(Schema.encodeSync(YearlyRatingsPayload)(delivery.rows)))
   }
-  yield* Console.log(JSON.stringify(Schema.encodeSync(RunReport)(report), null, 2))
+  // The wire form is the one that GET /runs returns: snake_case keys and ISO 8601 times.
+  yield* Console.log(JSON.stringify(Schema.encodeSync(RunReportWire)(report), null, 2))
   if (report.outcome !== "succeeded") process.exitCode = 1
 })
 
