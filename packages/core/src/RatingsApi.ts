@@ -8,7 +8,7 @@ import {
   HttpApiSchema,
   OpenApi
 } from "effect/http-api"
-import { RunFailure, RunOutcome } from "./RunReport.ts"
+import { RunReport } from "./RunReport.ts"
 import { WebhookVerificationReason } from "./WebhookSignature.ts"
 import { Year, YearlyRatingsPayload, YearlyRatingWire } from "./YearlyRating.ts"
 
@@ -93,20 +93,7 @@ export const YearHistoryResponse = Schema.Struct({
 export type YearHistoryResponse = typeof YearHistoryResponse.Type
 
 /** A run report on the wire: the fields of `RunReport` in snake_case, times in ISO 8601 UTC. */
-export const RunReportWire = Schema.Struct({
-  runId: Schema.String,
-  startedAt: Schema.DateTimeUtcFromString,
-  finishedAt: Schema.NullOr(Schema.DateTimeUtcFromString),
-  pagesRequested: Schema.Int,
-  pagesRead: Schema.Int,
-  movies: Schema.Int,
-  duplicates: Schema.Int,
-  undated: Schema.Int,
-  years: Schema.Int,
-  deliveryId: Schema.NullOr(Schema.String),
-  outcome: RunOutcome,
-  failure: Schema.NullOr(RunFailure)
-}).pipe(
+export const RunReportWire = Schema.Struct(RunReport.fields).pipe(
   Schema.encodeKeys({
     runId: "run_id",
     startedAt: "started_at",
