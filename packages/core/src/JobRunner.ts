@@ -5,7 +5,10 @@ import type { CycleResult } from "./RunCycle.ts"
 import { RunLog } from "./RunLog.ts"
 import type { StorageError } from "./StorageError.ts"
 
-/** A run was requested while another run is in progress. `runId` is that run's id when the run log has it. */
+/**
+ * A run was requested while another run is in progress. `runId` is that run's id, or null in the instant
+ * between taking the lock and naming the run.
+ */
 export class RunInProgress extends Schema.TaggedError<RunInProgress>()("RunInProgress", {
   runId: Schema.NullOr(Schema.String)
 }) {
@@ -59,7 +62,8 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
   yield* registerRunMetrics
   const intervalMs = Duration.toMillis(options.interval)
   const lock = yield* Semaphore.make(1)
-  const running = yield* Ref.make(false)
+  // The id of the run in progress, kept in this process so that a 409 can name it without a database read.
+  const current = yield* Ref.make<Option.Option<string>>(Option.none())
 
   const now = yield* Clock.currentTimeMillis
   const lastSuccess = yield* runLog.lastSuccess
@@ -77,24 +81,17 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
   const recordEnd = Effect.gen(function* () {
     const finished = yield* Clock.currentTimeMillis
     yield* Ref.set(lastEnd, Option.some(finished))
-    yield* Ref.set(running, false)
+    yield* Ref.set(current, Option.none())
   })
 
   // Callers hold the lock. Each run gets its id here, so that `start` can return it before the run ends.
   const runLocked = (runId: string) =>
-    Ref.set(running, true).pipe(Effect.andThen(options.cycle(runId)), Effect.ensuring(recordEnd))
+    Ref.set(current, Option.some(runId)).pipe(Effect.andThen(options.cycle(runId)), Effect.ensuring(recordEnd))
   const newRunId = Effect.sync(() => crypto.randomUUID())
 
-  const runningRunId = runLog.recent(1).pipe(
-    Effect.map((reports) => {
-      const newest = reports[0]
-      return newest !== undefined && newest.outcome === "running" ? newest.runId : null
-    }),
-    Effect.catchCause((cause) =>
-      Effect.logWarning("Reading the id of the run in progress failed", cause).pipe(Effect.as(null))
-    )
+  const runInProgress = Effect.flatMap(Ref.get(current), (runId) =>
+    Effect.fail(new RunInProgress({ runId: Option.getOrNull(runId) }))
   )
-  const runInProgress = runningRunId.pipe(Effect.flatMap((runId) => Effect.fail(new RunInProgress({ runId }))))
 
   const runNow = newRunId.pipe(
     Effect.flatMap((runId) => lock.withPermitsIfAvailable(1)(runLocked(runId))),
@@ -155,11 +152,11 @@ export const makeJobRunner = Effect.fn("makeJobRunner")(function* (options: {
   const loop: Effect.Effect<never> = announceFirstWait.pipe(Effect.andThen(Effect.forever(tick)))
 
   const nextRunAt = Effect.gen(function* () {
-    if (yield* Ref.get(running)) return Option.none<DateTime.Utc>()
+    if (Option.isSome(yield* Ref.get(current))) return Option.none<DateTime.Utc>()
     const end = yield* Ref.get(lastEnd)
     const now = yield* Clock.currentTimeMillis
     return Option.map(end, (finished) => DateTime.makeUnsafe(Math.max(now, finished + intervalMs)))
   })
 
-  return { runNow, start, loop, isRunning: Ref.get(running), nextRunAt }
+  return { runNow, start, loop, isRunning: Effect.map(Ref.get(current), Option.isSome), nextRunAt }
 })

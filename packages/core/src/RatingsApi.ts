@@ -218,7 +218,7 @@ export class AdminTokenRejected extends HttpApiError.Problem<AdminTokenRejected>
   title: "Admin token missing or wrong"
 }) {}
 
-/** 409 from `POST /runs`: a run is in progress. `run_id` is that run's id, or null when it could not be read. */
+/** 409 from `POST /runs`: a run is in progress. `run_id` is that run's id, or null in the instant before it has one. */
 export class RunAlreadyInProgress extends HttpApiError.Problem<RunAlreadyInProgress>()(
   "RunAlreadyInProgress",
   {
