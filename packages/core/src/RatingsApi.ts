@@ -218,6 +218,16 @@ export class AdminTokenRejected extends HttpApiError.Problem<AdminTokenRejected>
   title: "Admin token missing or wrong"
 }) {}
 
+/**
+ * 403 from `POST /runs`: the request comes from a web page of another origin. Browsers send such a POST without
+ * asking first, so without this check any page open in a browser on this machine could start runs.
+ */
+export class CrossOriginRejected extends HttpApiError.Problem<CrossOriginRejected>()("CrossOriginRejected", {
+  type: "urn:tmdb-yearly:problem:cross-origin-rejected",
+  status: 403,
+  title: "Cross-origin request rejected"
+}) {}
+
 /** 409 from `POST /runs`: a run is in progress. `run_id` is that run's id, or null in the instant before it has one. */
 export class RunAlreadyInProgress extends HttpApiError.Problem<RunAlreadyInProgress>()(
   "RunAlreadyInProgress",
@@ -316,16 +326,21 @@ export class RunsGroup extends HttpApiGroup.make("runs")
   )
   .add(
     HttpApiEndpoint.post("start", "/runs", {
-      headers: { authorization: Schema.optional(Schema.String) },
+      headers: {
+        authorization: Schema.optional(Schema.String),
+        origin: Schema.optional(Schema.String),
+        host: Schema.optional(Schema.String)
+      },
       success: RunAccepted,
-      error: [AdminTokenRejected, RunAlreadyInProgress, SchedulerUnavailable]
+      error: [AdminTokenRejected, CrossOriginRejected, RunAlreadyInProgress, SchedulerUnavailable, DatabaseUnavailable]
     }).annotateMerge(
       OpenApi.annotations({
         summary: "Start a run now",
         description: [
           "Starts a run of the job at once and returns 202 with its `run_id` without waiting for it to finish. Runs never overlap, and the next scheduled run comes one interval after this run finishes.",
           "When the service has an `ADMIN_TOKEN`, the request needs `Authorization: Bearer <ADMIN_TOKEN>`.",
-          "Statuses: 202 started; 401 missing or wrong token, with `WWW-Authenticate: Bearer`; 409 a run is in progress, naming its `run_id`; 503 the scheduler is not running yet or any more, with `Retry-After`."
+          "A request with an `Origin` header of another origin, as a browser sends from another web page, is rejected.",
+          "Statuses: 202 started; 401 missing or wrong token, with `WWW-Authenticate: Bearer`; 403 another origin; 409 a run is in progress, naming its `run_id`; 503 the scheduler is not running yet or any more, or the database is unavailable, with `Retry-After`."
         ].join("\n\n")
       })
     )

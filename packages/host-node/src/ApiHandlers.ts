@@ -1,5 +1,6 @@
 import {
   AdminTokenRejected,
+  CrossOriginRejected,
   DatabaseUnavailable,
   DEFAULT_RUNS_LIMIT,
   RatingsApi,
@@ -121,6 +122,31 @@ const requireAdminToken = (adminToken: Option.Option<Redacted.Redacted<string>>,
 }
 
 /**
+ * Fails with `CrossOriginRejected` when `origin` is set and names another host than `host`. Browsers set
+ * `Origin` on every cross-origin POST, and command-line clients such as curl send none.
+ */
+const requireSameOrigin = (origin: string | undefined, host: string | undefined) => {
+  if (origin === undefined) return Effect.void
+  let originHost: string | undefined
+  try {
+    originHost = new URL(origin).host
+  } catch {
+    originHost = undefined
+  }
+  if (host !== undefined && originHost === host) return Effect.void
+  return Effect.logWarning("Run request rejected: cross-origin").pipe(
+    Effect.annotateLogs({ origin: origin.slice(0, 200) }),
+    Effect.andThen(
+      Effect.fail(
+        new CrossOriginRejected({
+          detail: `POST /runs is not accepted from a web page of origin ${origin.slice(0, 200)}. Send it without an Origin header, for example with curl.`
+        })
+      )
+    )
+  )
+}
+
+/**
  * `GET /runs`, read from the `RunLog` within `DATABASE_READ_TIMEOUT`, and `POST /runs`, which starts a run
  * through the `SchedulerHandle`. When `adminToken` is set, `POST /runs` requires it as a bearer token.
  */
@@ -129,6 +155,7 @@ export const runsHandlers = (adminToken: Option.Option<Redacted.Redacted<string>
     Effect.gen(function* () {
       const runLog = yield* RunLog
       const schedulerHandle = yield* SchedulerHandle
+      const readiness = yield* Readiness
       return handlers
         .handle("recent", ({ query }) =>
           runLog
@@ -137,6 +164,7 @@ export const runsHandlers = (adminToken: Option.Option<Redacted.Redacted<string>
         )
         .handle("start", ({ headers }) =>
           Effect.gen(function* () {
+            yield* requireSameOrigin(headers.origin, headers.host)
             yield* requireAdminToken(adminToken, headers.authorization)
             const scheduler = yield* schedulerHandle.current
             if (Option.isNone(scheduler)) {
@@ -144,6 +172,8 @@ export const runsHandlers = (adminToken: Option.Option<Redacted.Redacted<string>
                 detail: `The scheduler is not running, because the service is starting or shutting down. Retry after ${RETRY_AFTER_SECONDS} seconds.`
               })
             }
+            // A run whose start cannot be recorded would be accepted and then never reported.
+            yield* readiness.check.pipe(Effect.catchTag("StorageError", databaseUnavailable))
             const runId = yield* scheduler.value.startNow.pipe(
               Effect.catchTag("RunInProgress", (error) =>
                 Effect.logInfo("Run request rejected: a run is in progress").pipe(

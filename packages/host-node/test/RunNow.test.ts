@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { RatingsPublisher, RatingsRepository, RunLog, TopRatedSource } from "@tmdb-yearly/core"
+import { RatingsPublisher, RatingsRepository, RunLog, StorageError, TopRatedSource } from "@tmdb-yearly/core"
 import { DateTime, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { recordedPages } from "../../../testing/topRatedFixture.ts"
@@ -21,12 +21,12 @@ const slowSource = Layer.sync(TopRatedSource, () => {
 })
 
 /** Starts the server and the scheduler, whose first run starts at once, and returns the server's base URL. */
-const startHost = (adminToken: Option.Option<string>) =>
+const startHost = (adminToken: Option.Option<string>, readiness = Readiness.layerMemory) =>
   Effect.gen(function* () {
     const stores = Layer.mergeAll(
       RatingsRepository.layerMemory,
       RunLog.layerMemory,
-      Readiness.layerMemory,
+      readiness,
       RatingsPublisher.layerMemory,
       WebhookSecret.layer(Option.some(Redacted.make(TEST_WEBHOOK_SECRET)))
     )
@@ -51,10 +51,11 @@ interface RunSummary {
   readonly outcome: string
 }
 
-/** Sends `POST /runs`, with `Authorization: Bearer <token>` when a token is given. */
-const postRun = (base: string, token?: string) =>
+/** Sends `POST /runs`, with `Authorization: Bearer <token>` when a token is given, and any extra headers. */
+const postRun = (base: string, token?: string, extraHeaders: Record<string, string> = {}) =>
   Effect.promise(async () => {
     const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` }
+    Object.assign(headers, extraHeaders)
     const response = await fetch(`${base}/runs`, { method: "POST", headers })
     const body = (await response.json()) as Record<string, unknown>
     return { status: response.status, headers: response.headers, body }
@@ -172,6 +173,43 @@ describe("POST /runs", () => {
           [false, "succeeded"]
         ]
       )
+    })
+  )
+
+  it.effect("403 from a web page of another origin", () =>
+    Effect.gen(function* () {
+      const base = yield* startHost(Option.none())
+      yield* TestClock.adjust("4 minutes")
+
+      const rejected = yield* postRun(base, undefined, { origin: "http://attacker.test" })
+      const sameOrigin = yield* postRun(base, undefined, { origin: base })
+
+      assert.strictEqual(rejected.status, 403)
+      assert.strictEqual(rejected.body["type"], "urn:tmdb-yearly:problem:cross-origin-rejected")
+      assert.strictEqual(sameOrigin.status, 202)
+      yield* TestClock.adjust("4 minutes")
+      assert.strictEqual((yield* listRuns(base)).length, 2)
+    })
+  )
+
+  it.effect("503 when the database is unavailable", () =>
+    Effect.gen(function* () {
+      const unavailable = Layer.succeed(
+        Readiness,
+        Readiness.of({
+          check: Effect.fail(new StorageError({ operation: "Readiness.check", detail: "connection refused" }))
+        })
+      )
+      const base = yield* startHost(Option.none(), unavailable)
+      yield* TestClock.adjust("4 minutes")
+
+      const response = yield* postRun(base)
+
+      assert.strictEqual(response.status, 503)
+      assert.strictEqual(response.headers.get("retry-after"), "5")
+      assert.strictEqual(response.body["type"], "urn:tmdb-yearly:problem:database-unavailable")
+      yield* TestClock.adjust("4 minutes")
+      assert.strictEqual((yield* listRuns(base)).length, 1)
     })
   )
 })
