@@ -226,11 +226,18 @@ const logFormat = Effect.flatMap(readVariable("LOG_FORMAT"), (value) => {
 })
 
 // A client sends the token in an `Authorization: Bearer` header, so it must use the characters allowed there.
+/** Shortest `ADMIN_TOKEN` accepted, in characters: 16 random hex digits are 64 bits. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16
+
 const adminToken = Effect.flatMap(readVariable("ADMIN_TOKEN"), (value) => {
   if (Option.isNone(value)) return Effect.succeed(Option.none<Redacted.Redacted<string>>())
   const text = value.value.trim()
-  if (!BEARER_TOKEN_PATTERN.test(text)) {
-    return invalidSecret("ADMIN_TOKEN", text, "a bearer token of letters, digits and -._~+/, optionally ending in =")
+  if (!BEARER_TOKEN_PATTERN.test(text) || text.length < MIN_ADMIN_TOKEN_LENGTH) {
+    return invalidSecret(
+      "ADMIN_TOKEN",
+      text,
+      `a bearer token of at least ${MIN_ADMIN_TOKEN_LENGTH} letters, digits and -._~+/, optionally ending in =, such as the output of openssl rand -hex 32`
+    )
   }
   return Effect.succeed(Option.some(Redacted.make(text)))
 })

@@ -208,7 +208,16 @@ const renderRatings = (delivery: StoredDelivery, voteAverageDecimals: number | u
   </section> `
 }
 
-const renderEmptyState = (nextRunAt: DateTime.Utc | undefined): Html =>
+/** Says what to expect next: a reload soon while the first run may still publish, else the next run's time. */
+const renderEmptyStateNext = (lastRun: RunReport | undefined, nextRunAt: DateTime.Utc | undefined): Html => {
+  const nextRun = nextRunAt === undefined ? null : html` The next run is scheduled for ${renderTime(nextRunAt)}.`
+  if (lastRun?.outcome === "failed") {
+    return html`<p>The last run failed, so it published no table. Its reason is under Recent runs below.${nextRun}</p>`
+  }
+  return html`<p>Reload this page in a few seconds.${nextRun}</p>`
+}
+
+const renderEmptyState = (lastRun: RunReport | undefined, nextRunAt: DateTime.Utc | undefined): Html =>
   html`<section class="empty" aria-labelledby="empty-heading">
     <h2 id="empty-heading">No delivery yet</h2>
     <p>
@@ -220,10 +229,7 @@ const renderEmptyState = (nextRunAt: DateTime.Utc | undefined): Html =>
       With the default settings (no TMDB credentials) the run reads the recorded snapshot of the top-rated list that
       ships with the service, so it needs no network and takes a few seconds.
     </p>
-    <p>
-      Reload this page in a few
-      seconds.${nextRunAt === undefined ? null : html` The next run is scheduled for ${renderTime(nextRunAt)}.`}
-    </p>
+    ${renderEmptyStateNext(lastRun, nextRunAt)}
   </section> `
 
 /** Renders one run as its own `<tbody>`: a row of counts, then a row with the run ID and delivery ID. */
@@ -317,7 +323,7 @@ export const renderDashboard = (data: DashboardData): string => {
   return renderPage(
     html`${
       latest === undefined
-        ? renderEmptyState(data.nextRunAt)
+        ? renderEmptyState(data.runs[0], data.nextRunAt)
         : [renderLatest(latest, data.nextRunAt), renderRatings(latest, data.voteAverageDecimals)]
     }
     ${renderRuns(data.runs)}`

@@ -139,6 +139,18 @@ describe("loadHostConfig", () => {
     )
   }
 
+  it.effect("ADMIN_TOKEN shorter than 16 characters is rejected", () =>
+    Effect.gen(function* () {
+      const short = yield* loadError({ ADMIN_TOKEN: "abcdefghijklmno" })
+      const config = yield* load({ ADMIN_TOKEN: "abcdefghijklmnop" })
+
+      assert.strictEqual(short.variable, "ADMIN_TOKEN")
+      assert.include(short.message, "at least 16 letters")
+      assert.notInclude(short.message, "abcdefghijklmno")
+      assert.strictEqual(Redacted.value(Option.getOrThrow(config.adminToken)), "abcdefghijklmnop")
+    })
+  )
+
   it.effect("secrets stay out of the message", () =>
     Effect.gen(function* () {
       const cases: ReadonlyArray<readonly [string, string]> = [

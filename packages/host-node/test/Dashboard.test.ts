@@ -159,6 +159,20 @@ describe("renderDashboard", () => {
     )
   })
 
+  it("says why the empty state stays after a failed run", () => {
+    const page = renderDashboard({
+      latest: Option.none(),
+      runs: [makeRun({ deliveryId: null, outcome: "failed", failure: { page: 7, reason: "HTTP 503" } })],
+      nextRunAt: DateTime.makeUnsafe("2026-02-17T10:30:00.000Z")
+    })
+    const text = textOf(page)
+    assert.include(
+      text,
+      "The last run failed, so it published no table. Its reason is under Recent runs below. The next run is scheduled for 2026-02-17 10:30:00 UTC ."
+    )
+    assert.notInclude(text, "Reload this page in a few seconds.")
+  })
+
   it("shows the latest delivery", () => {
     const page = renderDashboard({ latest: Option.some(deliveryOf(pages1To10, "msg_latest")), runs: [] })
     const facts = textOf(page.slice(page.indexOf(`<dl class="facts">`), page.indexOf("</dl>")))
