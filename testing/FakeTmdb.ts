@@ -43,7 +43,7 @@ export interface FakePageBody {
  * - `Status`: that status, with `body` (an object is sent as JSON, a string as it is) and extra `headers`.
  *   Without a `content-type` header, an object body is `application/json` and a string body is `text/html`;
  * - `Stall`: no response at all, until the client gives up or the fake closes;
- * - `Reset`: the connection is destroyed before any answer, a network error for the client;
+ * - `Reset`: the connection is destroyed before any response, so the client sees a network error;
  * - `Delay`: the normal response, `millis` milliseconds late;
  * - `Transform`: status 200 with the JSON of what `transform` returns for a copy of the normal envelope.
  */

@@ -1,7 +1,16 @@
 import { MAX_TMDB_PAGE, PageReadError, TopRatedSource } from "@tmdb-yearly/core"
 import { Duration, Effect, Layer, Metric, Redacted, Result } from "effect"
 import { HttpClient, HttpClientRequest, UrlParams } from "effect/http"
-import { exchange, isRetryableStatus, retryTransient, transientStatus } from "./internal/httpRetry.ts"
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_RETRY_AFTER,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_RETRY_BASE_DELAY,
+  exchange,
+  isRetryableStatus,
+  retryTransient,
+  transientStatus
+} from "./internal/httpRetry.ts"
 import type { CompleteResponse, TransientFailure } from "./internal/httpRetry.ts"
 import { makeRequestLimiter } from "./internal/RequestLimiter.ts"
 import { decodeTopRatedBody, describeErrorBody, readTmdbStatusCode } from "./internal/tmdbResponse.ts"
@@ -35,11 +44,7 @@ export interface TmdbHttpOptions {
   readonly maxRetryAfter?: Duration.Input
 }
 
-const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(10)
-const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_MAX_REQUESTS_PER_SECOND = 20
-const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
-const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
 
 const requestsTotal = Metric.counter("tmdb_yearly_tmdb_requests_total", {
   description: "Requests sent to TMDB, by HTTP status, or by error or timeout when no status came back",

@@ -2,7 +2,16 @@ import { PublishError, RatingsPublisher, signWebhook, YearlyRatingsPayload } fro
 import type { Delivery } from "@tmdb-yearly/core"
 import { Clock, Duration, Effect, Layer, Metric, Redacted, Result, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { exchange, isRetryableStatus, retryTransient, transientStatus } from "./internal/httpRetry.ts"
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_RETRY_AFTER,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_RETRY_BASE_DELAY,
+  exchange,
+  isRetryableStatus,
+  retryTransient,
+  transientStatus
+} from "./internal/httpRetry.ts"
 
 /** Settings of the webhook publisher. Durations accept any `Duration.Input`, such as `"300 millis"`. */
 export interface WebhookPublisherOptions {
@@ -20,10 +29,6 @@ export interface WebhookPublisherOptions {
   readonly maxRetryAfter?: Duration.Input
 }
 
-const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(10)
-const DEFAULT_MAX_ATTEMPTS = 5
-const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
-const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
 const MAX_BODY_EXCERPT_LENGTH = 200
 
 const attemptsTotal = Metric.counter("tmdb_yearly_webhook_attempts_total", {

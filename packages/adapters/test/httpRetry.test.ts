@@ -23,7 +23,7 @@ const truncatingServer = Effect.acquireRelease(
 )
 
 describe("exchange", () => {
-  it.live("a body cut off midway is a transient failure", () =>
+  it.live("truncated body is transient", () =>
     Effect.gen(function* () {
       const server = yield* truncatingServer
       const client = yield* HttpClient.HttpClient

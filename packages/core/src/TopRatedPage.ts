@@ -41,5 +41,5 @@ export const TopRatedPage = Schema.Struct({
 })
 export type TopRatedPage = typeof TopRatedPage.Type
 
-/** Highest page number TMDB serves for list endpoints. It answers HTTP 400 with `status_code` 22 above it. */
+/** Highest page number TMDB serves for list endpoints. Above it, TMDB responds with HTTP 400 and `status_code` 22. */
 export const MAX_TMDB_PAGE = 500

@@ -275,7 +275,7 @@ describe("makeJobRunner", () => {
     }).pipe(Effect.provide(RunLog.layerMemory), Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
-  it.effect("runNow names the running run without reading the run log", () =>
+  it.effect("runNow names the run from memory", () =>
     Effect.gen(function* () {
       let recentCalls = 0
       const failingRecent = Layer.succeed(

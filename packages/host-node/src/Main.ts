@@ -185,8 +185,8 @@ const warnAboutOpenRunEndpoint = (config: HostConfig) =>
 const announceShutdown = Layer.effectDiscard(Effect.addFinalizer(() => Effect.logInfo("Shutting down")))
 
 /**
- * The whole service of `start`: the HTTP server on `HOST:PORT`, the stores, and the scheduler, whose first
- * run starts at once. The layers are built in dependency order and released in reverse. At shutdown the
+ * Builds the whole service of `start`: the HTTP server on `HOST:PORT`, the stores, and the scheduler, whose
+ * first run starts at once. The layers are built in dependency order and released in reverse. At shutdown the
  * scheduler stops first, because a run in progress may still publish to this server. Then the HTTP server
  * drains, the pool closes and embedded PostgreSQL stops.
  */

@@ -97,7 +97,7 @@ export const registerWebhookMetrics: Effect.Effect<void> = Effect.all(
 
 type WebhookProblem = InvalidPayload | SignatureRejected | PayloadTooLarge | UnsupportedMediaType | DatabaseUnavailable
 
-/** The log fields of a rejection: its reason, path, limit or content type, and the problem's detail. */
+/** Lists the log fields of a rejection: its reason, path, limit or content type, and the problem's detail. */
 const rejectionFields = (problem: WebhookProblem): Record<string, unknown> => {
   switch (problem._tag) {
     case "SignatureRejected":

@@ -139,7 +139,7 @@ describe("loadHostConfig", () => {
     )
   }
 
-  it.effect("ADMIN_TOKEN shorter than 16 characters is rejected", () =>
+  it.effect("ADMIN_TOKEN under 16 characters rejected", () =>
     Effect.gen(function* () {
       const short = yield* loadError({ ADMIN_TOKEN: "abcdefghijklmno" })
       const config = yield* load({ ADMIN_TOKEN: "abcdefghijklmnop" })

@@ -159,7 +159,7 @@ describe("renderDashboard", () => {
     )
   })
 
-  it("says why the empty state stays after a failed run", () => {
+  it("empty state after a failed run", () => {
     const page = renderDashboard({
       latest: Option.none(),
       runs: [makeRun({ deliveryId: null, outcome: "failed", failure: { page: 7, reason: "HTTP 503" } })],

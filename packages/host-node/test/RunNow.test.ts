@@ -176,7 +176,7 @@ describe("POST /runs", () => {
     })
   )
 
-  it.effect("403 from a web page of another origin", () =>
+  it.effect("403 from another origin", () =>
     Effect.gen(function* () {
       const base = yield* startHost(Option.none())
       yield* TestClock.adjust("4 minutes")

@@ -7,7 +7,7 @@ import { Scheduler, SchedulerHandle } from "../src/Scheduler.ts"
 
 const PAGES: ReadonlyArray<TopRatedPage> = recordedPages(1, 10)
 
-/** A source whose page 2 signals `reached` and then waits for `delay` (forever when undefined). */
+/** Builds a source whose page 2 completes `reached` and then waits for `delay`, or forever when it is undefined. */
 const slowSource = (reached: Deferred.Deferred<void>, delay: Duration.Duration | undefined) => {
   const memory = TopRatedSource.makeMemory(PAGES)
   return Layer.succeed(

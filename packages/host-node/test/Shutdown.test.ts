@@ -22,24 +22,34 @@ const waitUntil = (condition: () => boolean, timeoutMillis: number, what: string
     }
   })
 
+/**
+ * Starts the host on a fake TMDB whose page 5 responds after `pageDelayMillis`, and waits until page 5 is
+ * requested, so that a run is in progress when the test sends a signal.
+ */
+const startHostInRun = (databaseUrl: Redacted.Redacted<string>, pageDelayMillis: number) =>
+  Effect.gen(function* () {
+    const fake = yield* fakeTmdbScoped()
+    fake.setFault(5, { _tag: "Delay", millis: pageDelayMillis })
+    const port = yield* freePort
+    const host = yield* spawnCli(["start"], {
+      PORT: String(port),
+      DATABASE_URL: Redacted.value(databaseUrl),
+      TMDB_BASE_URL: fake.url,
+      TMDB_API_KEY: "shutdowntestkey",
+      LOG_FORMAT: "json"
+    })
+    yield* waitUntil(() => fake.requestsFor(5).length > 0, 30_000, "page 5 is requested")
+    return host
+  })
+
 layer(testDatabaseLayer("shutdown"), { timeout: 60_000, excludeTestServices: true })("shutdown", (it) => {
   it.effect(
     "SIGTERM during a run exits 0, no partial delivery",
     () =>
       Effect.gen(function* () {
         const database = yield* TestDatabase
-        const fake = yield* fakeTmdbScoped()
         // Page 5 responds after 2 s, so that the run is in progress when SIGTERM arrives.
-        fake.setFault(5, { _tag: "Delay", millis: 2_000 })
-        const port = yield* freePort
-        const host = yield* spawnCli(["start"], {
-          PORT: String(port),
-          DATABASE_URL: Redacted.value(database.url),
-          TMDB_BASE_URL: fake.url,
-          TMDB_API_KEY: "shutdowntestkey",
-          LOG_FORMAT: "json"
-        })
-        yield* waitUntil(() => fake.requestsFor(5).length > 0, 30_000, "page 5 is requested")
+        const host = yield* startHostInRun(database.url, 2_000)
         host.child.kill("SIGTERM")
         const exit = yield* awaitExit(host, 45_000)
         assert.strictEqual(exit.code, 0, host.stdout())
@@ -72,18 +82,8 @@ layer(testDatabaseLayer("shutdown_twice"), { timeout: 60_000, excludeTestService
     () =>
       Effect.gen(function* () {
         const database = yield* TestDatabase
-        const fake = yield* fakeTmdbScoped()
         // Page 5 responds after 20 s, so that the run is still in progress during the 30 s grace period.
-        fake.setFault(5, { _tag: "Delay", millis: 20_000 })
-        const port = yield* freePort
-        const host = yield* spawnCli(["start"], {
-          PORT: String(port),
-          DATABASE_URL: Redacted.value(database.url),
-          TMDB_BASE_URL: fake.url,
-          TMDB_API_KEY: "shutdowntestkey",
-          LOG_FORMAT: "json"
-        })
-        yield* waitUntil(() => fake.requestsFor(5).length > 0, 30_000, "page 5 is requested")
+        const host = yield* startHostInRun(database.url, 20_000)
         host.child.kill("SIGINT")
         yield* waitUntil(
           () => host.stdout().includes("waiting for the run in progress to finish"),

@@ -5,6 +5,15 @@ import { fullJitterDelay, parseRetryAfter } from "./retryDelay.ts"
 /** Highest delay of the exponential backoff between two attempts. */
 const MAX_BACKOFF_DELAY = Duration.seconds(30)
 
+/** Default time limit of one attempt, from sending the request to reading the whole body. */
+export const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(10)
+/** Default number of attempts per request in all, the first one included. */
+export const DEFAULT_MAX_ATTEMPTS = 5
+/** Default base of the exponential backoff with full jitter. */
+export const DEFAULT_RETRY_BASE_DELAY = Duration.millis(500)
+/** Default maximum wait that a `Retry-After` header can request. */
+export const DEFAULT_MAX_RETRY_AFTER = Duration.seconds(60)
+
 /** Statuses worth another attempt: 408 (request timeout), 429 (too many requests) and every 5xx. */
 export const isRetryableStatus = (status: number): boolean =>
   status === 408 || status === 429 || (status >= 500 && status <= 599)
@@ -14,7 +23,7 @@ export interface TransientFailure {
   readonly reason: "http-status" | "transport" | "timeout"
   readonly status: number | null
   readonly detail: string
-  /** The wait a `Retry-After` header asked for, already capped. */
+  /** The wait that a `Retry-After` header requested, already capped. */
   readonly retryAfter: Duration.Duration | undefined
 }
 
@@ -82,7 +91,7 @@ export const exchange = (
     return { _tag: "Response", response: result.success.value }
   })
 
-/** Classifies a retryable status as a transient failure, with the wait its `Retry-After` asks for, capped. */
+/** Classifies a retryable status as a transient failure, with the wait its `Retry-After` requests, capped. */
 export const transientStatus = (
   response: CompleteResponse,
   detail: string,
@@ -99,7 +108,7 @@ export const transientStatus = (
  * Before each retry it waits for the failure's `Retry-After`, or else for an exponential backoff with full
  * jitter from `baseDelay` (capped at 30 seconds), logs one warning with `logFields`, `attempt`, `status`,
  * `delay_ms` and `error`, and adds one to `retries`. After the last attempt it fails through `giveUp`, whose
- * detail says how many attempts were made.
+ * detail states how many attempts were made.
  */
 export const retryTransient = <A, E, R>(options: {
   readonly attempt: Effect.Effect<Result.Result<A, TransientFailure>, E, R>

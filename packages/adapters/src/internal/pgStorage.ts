@@ -16,9 +16,9 @@ const sqlState = (error: SqlError.SqlError): string | undefined => {
 }
 
 /**
- * Returns true when the error means that the connection is gone: a socket or connect failure, or a server that ends the
- * session, with SQLSTATE 57P01 (`pg_terminate_backend`, smart or fast shutdown), 57P02 (crash of another
- * backend) or 57P03 (server starting or stopping). @effect/sql-pg 4.1.5 classifies those three as
+ * Returns true when the error means that the connection is gone. That is a socket or connect failure, or a
+ * server that ends the session with SQLSTATE 57P01 (`pg_terminate_backend`, smart or fast shutdown), 57P02
+ * (crash of another backend) or 57P03 (server starting or stopping). @effect/sql-pg 4.1.5 classifies those three as
  * `UnknownError`. The pool drops such a connection, so the next attempt opens a new one.
  */
 export const isConnectionLost = (error: unknown): boolean => {
